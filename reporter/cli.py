@@ -1,0 +1,150 @@
+"""The `reporter` command: a thin layer over the library.
+
+Each command parses its options, makes one library call and prints. Errors from the
+library arrive as ReporterError and are mapped to sysexits codes once, in `ReporterGroup`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reporter import __version__
+from reporter.codes import CHANNEL_KEYS, CodeFilter, build_dimension, channel_key, explain_code, select_codes
+from reporter.codes.rules import FAILURE_CATEGORIES, STATUS_CLASSES
+from reporter.errors import ExitCode, ReporterError, UsageError
+from reporter.export import FORMATS, write_result
+
+# Columns a terminal table shows; the other formats carry every column.
+TABLE_COLUMNS = (
+    "channel",
+    "code",
+    "status_class",
+    "failure_category",
+    "retryable",
+    "region_scope",
+    "message",
+)
+
+
+class ReporterGroup(click.Group):
+    """Maps every error to one stderr line and a sysexits code (see the README)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("reporter: aborted", err=True)
+            sys.exit(ExitCode.TEMP_FAIL)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"reporter: {exc.format_message()}{hint}", err=True)
+            sys.exit(ExitCode.USAGE)
+        except click.ClickException as exc:
+            click.echo(f"reporter: {exc.format_message()}", err=True)
+            sys.exit(ExitCode.USAGE)
+        except ReporterError as exc:
+            click.echo(f"reporter: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+@click.group(cls=ReporterGroup)
+@click.version_option(__version__, prog_name="reporter")
+def cli() -> None:
+    """Failure breakdowns for CPaaS messaging delivery logs."""
+
+
+def _channel(value: str) -> str:
+    key = channel_key(value)
+    if key is None and value.lower() != "common":
+        raise UsageError(f"unknown channel {value!r} (known: {', '.join(CHANNEL_KEYS)})")
+    return key or "common"
+
+
+@cli.command()
+@click.option("--channel", "channels", multiple=True, help="Channel key or spelling (repeatable).")
+@click.option("--class", "classes", multiple=True, type=click.Choice(STATUS_CLASSES), help="Status class.")
+@click.option(
+    "--category", "categories", multiple=True, type=click.Choice(FAILURE_CATEGORIES), help="Failure category."
+)
+@click.option("--code", "codes", multiple=True, type=int, help="Status code (repeatable).")
+@click.option("--search", "text", help="Case-insensitive text in the message or description.")
+@click.option("--all-rows", is_flag=True, help="Every documented row, not one row per (channel, code).")
+@click.option(
+    "--explain", type=int, metavar="CODE", help="Every documented row for CODE and its classification."
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option(
+    "--document", type=click.Path(path_type=Path, dir_okay=False), help="Another copy of the document."
+)
+@click.option("--overrides", type=click.Path(path_type=Path, dir_okay=False), help="Another overrides file.")
+def codes(
+    channels: tuple[str, ...],
+    classes: tuple[str, ...],
+    categories: tuple[str, ...],
+    codes: tuple[int, ...],
+    text: str | None,
+    all_rows: bool,
+    explain: int | None,
+    fmt: str,
+    out: Path | None,
+    document: Path | None,
+    overrides: Path | None,
+) -> None:
+    """List the status-code dimension built from the vendor's document.
+
+    One row per (channel, code) by default; filter by channel, class, category, code or text.
+    `--explain CODE [--channel CH]` shows every documented row of CODE and how it was classified.
+    """
+    dimension = build_dimension(document, overrides)
+    keys = tuple(_channel(c) for c in channels)
+    if explain is not None:
+        if len(keys) > 1:
+            raise UsageError("--explain takes at most one --channel")
+        frame = explain_code(dimension, explain, keys[0] if keys else None)
+        if frame.is_empty():
+            raise UsageError(f"code {explain} is not documented" + (f" for {keys[0]}" if keys else ""))
+        if fmt == "table" and out is None:
+            click.echo(_explanation(frame.to_dicts()))
+            return
+    else:
+        where = CodeFilter(keys, classes, categories, codes, text, all_rows)
+        frame = select_codes(dimension, where)
+        if fmt == "table":
+            frame = frame.select(TABLE_COLUMNS)
+    write_result(frame, fmt, out)
+
+
+def _explanation(rows: list[dict[str, Any]]) -> str:
+    blocks = []
+    for row in rows:
+        context = f" ({row['context']})" if row["context"] else ""
+        lines = [
+            f"{row['code']} on {row['channel']}{context}: {row['message']}",
+            f"  source: {row['table']!r}, line {row['source_line']}"
+            + ("" if row["is_join_row"] else " (not the join row)"),
+        ]
+        if row["description"]:
+            lines.append(f"  description: {row['description']}")
+        if row["delivery_status"]:
+            lines.append(f"  documented delivery status: {row['delivery_status']}")
+        lines.append(f"  status_class: {row['status_class']}  <- {row['status_class_rule']}")
+        if row["failure_category"]:
+            lines.append(f"  failure_category: {row['failure_category']}  <- {row['failure_category_rule']}")
+            retry = {True: "transient", False: "permanent", None: "unknown"}[row["retryable"]]
+            lines.append(f"  retryable: {retry}  <- {row['retryable_rule']}")
+        lines.append(f"  region_scope: {row['region_scope']}; supported: {row['supported']}")
+        if row["notes"]:
+            lines.append(f"  notes: {row['notes']}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def main() -> None:
+    cli(prog_name="reporter")

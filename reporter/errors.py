@@ -1,0 +1,66 @@
+"""One error root for the library, and the sysexits codes the CLI maps it to.
+
+Every error carries a one-line message naming the file, line or value at fault;
+the CLI prints it on stderr and exits with the subclass's code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes (sysexits.h), documented in the README."""
+
+    OK = 0
+    USAGE = 64
+    DATA = 65
+    NO_INPUT = 66
+    UNAVAILABLE = 69
+    SOFTWARE = 70
+    CANT_CREATE = 73
+    IO = 74
+    TEMP_FAIL = 75
+    CONFIG = 78
+
+
+class ReporterError(Exception):
+    """Root of every error the library raises on purpose."""
+
+    exit_code = ExitCode.SOFTWARE
+
+
+class UsageError(ReporterError):
+    """A command was called with options that do not fit together."""
+
+    exit_code = ExitCode.USAGE
+
+
+class DocumentError(ReporterError):
+    """The vendor's status-code document could not be parsed."""
+
+    exit_code = ExitCode.DATA
+
+
+class ConfigError(ReporterError):
+    """A config or overrides file is malformed or names an unknown key."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class InputError(ReporterError):
+    """An input is missing or unreadable as a whole."""
+
+    exit_code = ExitCode.NO_INPUT
+
+
+class ReconciliationError(ReporterError):
+    """Rows read did not equal rows accepted plus rows quarantined."""
+
+    exit_code = ExitCode.DATA
+
+
+class OutputError(ReporterError):
+    """An output file or folder could not be created."""
+
+    exit_code = ExitCode.CANT_CREATE

@@ -1,0 +1,27 @@
+"""Hermetic tests: UTC, no user config, the vendored document."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reporter.codes import Dimension, build_dimension
+
+os.environ["TZ"] = "UTC"
+os.environ.pop("REPORTER_CONFIG", None)
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+DOCUMENT = ROOT / "reporter" / "codes" / "status-codes.txt"
+
+
+@pytest.fixture(scope="session")
+def dimension() -> Dimension:
+    return build_dimension()
+
+
+@pytest.fixture(scope="session")
+def document_lines() -> list[str]:
+    return DOCUMENT.read_text(encoding="utf-8").splitlines()

@@ -1,0 +1,138 @@
+"""The CLI in-process: exit codes, stdout and stderr, checked through the library."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from reporter.cli import cli
+from reporter.errors import ExitCode
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_codes_csv_has_one_row_per_channel_and_code(runner, dimension):
+    result = runner.invoke(cli, ["codes", "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == dimension.codes.height == 363
+    assert len({(r["channel"], r["code"]) for r in rows}) == len(rows)
+    assert list(rows[0]) == dimension.codes.columns
+    assert result.stderr == ""
+
+
+def test_codes_parquet_writes_the_same_rows(runner, tmp_path: Path):
+    out = tmp_path / "codes.parquet"
+    result = runner.invoke(cli, ["codes", "--format", "parquet", "--out", str(out)])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    from_csv = pl.read_csv(io.StringIO(runner.invoke(cli, ["codes", "--format", "csv"]).stdout))
+    written = pl.read_parquet(out)
+    assert written.height == from_csv.height
+    assert written.select("channel", "code").rows() == from_csv.select("channel", "code").rows()
+
+
+def test_codes_filters(runner):
+    result = runner.invoke(
+        cli, ["codes", "--channel", "WhatsApp", "--category", "throttling", "--format", "json"]
+    )
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [(r["channel"], r["code"]) for r in rows] == [("whatsapp", 7706), ("whatsapp", 7711)]
+
+    result = runner.invoke(
+        cli, ["codes", "--search", "subscriber", "--class", "undelivered", "--format", "csv"]
+    )
+    codes = {int(r["code"]) for r in csv.DictReader(io.StringIO(result.stdout))}
+    # Messages of SMS 7203, 7204, 7206, 7207 and In-App 7309; the description of SMS 7208.
+    assert codes == {7203, 7204, 7206, 7207, 7208, 7309}
+
+
+def test_codes_all_rows_includes_every_documented_row(runner):
+    result = runner.invoke(
+        cli, ["codes", "--all-rows", "--channel", "inapp", "--code", "7003", "--format", "json"]
+    )
+    rows = json.loads(result.stdout)
+    assert [(r["source_line"], r["context"]) for r in rows] == [
+        (129, "Generic Template"),
+        (136, "Quick Replies"),
+    ]
+
+
+def test_codes_table_is_readable_on_a_terminal(runner):
+    result = runner.invoke(cli, ["codes", "--code", "7203"])
+    assert result.exit_code == 0
+    assert "Unknown Subscriber address" in result.stdout
+    assert "1 rows" in result.stdout
+
+
+def test_explain_shows_each_row_its_class_and_source_line(runner):
+    result = runner.invoke(cli, ["codes", "--explain", "7004", "--channel", "inapp"])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "7004 on common: Invalid parameters/Values" in out
+    assert "7004 on inapp (Generic Template)" in out and "line 130" in out
+    assert "7004 on inapp (Quick Replies)" in out and "line 135" in out
+    assert "status_class: failed  <- common API error code" in out
+
+
+def test_explain_across_channels(runner):
+    result = runner.invoke(cli, ["codes", "--explain", "7513", "--format", "json"])
+    rows = json.loads(result.stdout)
+    assert {(r["channel"], r["region_scope"]) for r in rows} == {("sms", "us+ca"), ("push", "all")}
+
+
+def test_explain_an_undocumented_code_is_a_usage_error(runner):
+    result = runner.invoke(cli, ["codes", "--explain", "1234"])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr == "reporter: code 1234 is not documented\n"
+
+
+def test_bad_option_exits_64_with_one_line(runner):
+    result = runner.invoke(cli, ["codes", "--colour", "red"])
+    assert result.exit_code == int(ExitCode.USAGE) == 64
+    assert result.stdout == ""
+    assert result.stderr.startswith("reporter: No such option '--colour'")
+    assert result.stderr.count("\n") == 1
+
+
+def test_bad_choice_and_unknown_channel_exit_64(runner):
+    assert runner.invoke(cli, ["codes", "--format", "xml"]).exit_code == 64
+    result = runner.invoke(cli, ["codes", "--channel", "pigeon"])
+    assert result.exit_code == 64
+    assert result.stderr.startswith("reporter: unknown channel 'pigeon'")
+
+
+def test_parquet_to_stdout_is_refused(runner):
+    result = runner.invoke(cli, ["codes", "--format", "parquet"])
+    assert result.exit_code == 64
+    assert "needs --out" in result.stderr
+
+
+def test_damaged_document_exits_65_naming_the_line(runner, tmp_path: Path, document_lines):
+    damaged = list(document_lines)
+    damaged[29] = "this line does not belong here"
+    path = tmp_path / "codes.txt"
+    path.write_text("\n".join(damaged), encoding="utf-8")
+    result = runner.invoke(cli, ["codes", "--document", str(path)])
+    assert result.exit_code == int(ExitCode.DATA) == 65
+    assert result.stderr == (
+        f"reporter: {path}:30: expected a table row '<digits> | message |' or a known section heading, "
+        "found 'this line does not belong here'\n"
+    )
+
+
+def test_bad_overrides_exit_78(runner, tmp_path: Path):
+    path = tmp_path / "o.toml"
+    path.write_text('[[override]]\nchannel = "sms"\ncode = 7203\nstatus_class = "failed"\n')
+    result = runner.invoke(cli, ["codes", "--overrides", str(path)])
+    assert result.exit_code == int(ExitCode.CONFIG) == 78
+    assert result.stderr == f"reporter: {path}: override #1: missing 'reason'\n"

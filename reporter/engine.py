@@ -1,0 +1,37 @@
+"""DuckDB connections, each with the same settings: UTC, bounded memory, bounded threads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+
+def connect(
+    database: str | Path = ":memory:",
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    temp_directory: Path | None = None,
+    read_only: bool = False,
+) -> duckdb.DuckDBPyConnection:
+    """A connection with the session settings every step relies on."""
+    con = duckdb.connect(str(database), read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
+    if temp_directory is not None:
+        con.execute("SET temp_directory = ?", [str(temp_directory)])
+    return con
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB (the one place identifiers enter SQL text)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """Quote a string literal for DuckDB table-function options that take no parameters."""
+    return "'" + value.replace("'", "''") + "'"

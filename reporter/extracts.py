@@ -1,0 +1,66 @@
+"""Atomic writers for extracts (Parquet via DuckDB COPY) and the manifest."""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from reporter import __version__
+from reporter.engine import quote_literal
+from reporter.fsio import atomic_path, write_text
+from reporter.ingest import IngestResult
+
+
+def copy_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
+    """Write a query's result as Parquet at `path`, atomically; an empty result keeps its schema."""
+    with atomic_path(path) as tmp:
+        con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+
+
+def write_ingest_extracts(con: duckdb.DuckDBPyConnection, out: Path) -> None:
+    """extracts/events.parquet (input order) and extracts/quarantine.parquet."""
+    copy_parquet(
+        con,
+        "SELECT e.* EXCLUDE (source_index), f.path AS source_file FROM events e "
+        "JOIN ingest_files f ON f.source_index = e.source_index ORDER BY e.source_index, e.source_line",
+        out / "extracts" / "events.parquet",
+    )
+    copy_parquet(con, "SELECT * FROM quarantine ORDER BY file, line NULLS FIRST", out / "extracts" / "quarantine.parquet")
+
+
+def register_files(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
+    files = pl.DataFrame({"source_index": range(len(result.files)), "path": [f.path for f in result.files]})
+    con.register("ingest_files_df", files)
+    con.execute("CREATE OR REPLACE TEMP TABLE ingest_files AS SELECT * FROM ingest_files_df")
+    con.unregister("ingest_files_df")
+
+
+def manifest(result: IngestResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """inputs (path, size, sha256, format, counts), reconciliation, versions."""
+    totals = result.totals()
+    return {
+        "reporter_version": __version__,
+        "versions": {
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "polars": pl.__version__,
+        },
+        "inputs": [asdict(f) for f in result.files],
+        "reconciliation": {
+            **totals,
+            "quarantine_reasons": result.reasons,
+            "balanced": totals["rows_read"] == totals["accepted"] + totals["quarantined"]
+            and totals["accepted"] == totals["unique"] + totals["duplicates"],
+        },
+        **(extra or {}),
+    }
+
+
+def write_manifest(path: Path, data: dict[str, Any]) -> None:
+    write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")

@@ -1,0 +1,271 @@
+"""Ingest: sources -> canonical events + quarantine, reconciled per file and in total.
+
+Every source is staged in one DuckDB pass (readers.py); rows with a reason go to the
+quarantine, the rest to `events_all`; exact duplicates are then dropped into `events`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from reporter.codes.channels import spellings
+from reporter.config import Config
+from reporter.engine import quote_ident, quote_literal
+from reporter.errors import ReconciliationError
+from reporter.ingest import mapping, readers
+from reporter.ingest.sources import Source, detect, expand_inputs
+
+HMAC_KEY_ENV = "REPORTER_HMAC_KEY"
+EVENT_COLUMNS = (
+    "event_time",
+    "message_id",
+    "channel",
+    "status_code",
+    "region",
+    "event_id",
+    "status_description",
+    "delivery_status",
+    "destination",
+    "destination_hash",
+    "sender",
+    "tenant",
+    "carrier",
+    "callback_data",
+    "correlation_id",
+)
+_LINE_BASE = 10**12  # events_all carries file index * base + line, so min() finds the first occurrence
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    config: Config = field(default_factory=Config)
+    region: str | None = None  # --region: beats the config's default region, not a column or partition
+    hmac_key: bytes | None = None
+
+    @staticmethod
+    def hmac_from_env() -> bytes | None:
+        key = os.environ.get(HMAC_KEY_ENV)
+        return key.encode() if key else None
+
+
+@dataclass
+class FileStats:
+    path: str
+    format: str
+    size: int
+    sha256: str
+    compression: str | None = None
+    webhook: bool = False
+    rows_read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    unique: int = 0
+    duplicates: int = 0
+    whole_file: str | None = None  # reason the file was recorded whole, if it was
+
+    def reconciles(self) -> bool:
+        return self.rows_read == self.accepted + self.quarantined and self.accepted == self.unique + self.duplicates
+
+
+@dataclass
+class IngestResult:
+    files: list[FileStats]
+    reasons: dict[str, int]
+
+    def totals(self) -> dict[str, int]:
+        keys = ("rows_read", "accepted", "quarantined", "unique", "duplicates")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE events_all (event_time TIMESTAMPTZ, message_id VARCHAR, channel VARCHAR, "
+        "status_code BIGINT, region VARCHAR, event_id VARCHAR, status_description VARCHAR, "
+        "delivery_status VARCHAR, destination VARCHAR, destination_hash VARCHAR, sender VARCHAR, "
+        "tenant VARCHAR, carrier VARCHAR, callback_data VARCHAR, correlation_id VARCHAR, __src BIGINT)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
+        "raw VARCHAR, rows BIGINT)"
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE channel_spellings (spelling VARCHAR PRIMARY KEY, channel VARCHAR)")
+    con.executemany("INSERT INTO channel_spellings VALUES (?, ?)", list(spellings().items()))
+
+
+def _line_expr(staged: readers.Staged) -> str:
+    """The record's line number from its ordinal among the rows the reader kept."""
+    k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
+    h = staged.header_lines
+    lines = sorted(r.line for r in staged.rejects)
+    if not lines:
+        return f"({k} + {h})"
+    thresholds = ", ".join(str(r - h - j) for j, r in enumerate(lines, 1))
+    return f"({k} + {h} + len(list_filter([{thresholds}], lambda t: t < {k})))"
+
+
+class _Ingest:
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions) -> None:
+        self.con, self.options = con, options
+        self.parquet_reference: dict[str, str] | None = None
+
+    def spec_maker(self, source: Source) -> readers.SpecMaker:
+        config = self.options.config
+        region, zone = config.for_path(source.path)
+        fallback_region = source.partitions.get("region") or region or self.options.region or "unknown"
+        if self.options.region and not source.partitions.get("region") and region == config.region:
+            fallback_region = self.options.region
+
+        def make(columns: dict[str, str], webhook: bool) -> readers.StageSpecs:
+            resolved = mapping.resolve_columns(list(columns), {} if webhook else config.columns)
+            fields = {f: readers.FieldSpec(quote_ident(c), columns[c]) for f, c in resolved.items()}
+            return readers.StageSpecs(
+                fields, zone, fallback_region, self.options.hmac_key, sorted(set(spellings()))
+            )
+
+        return make
+
+    def quarantine_whole(self, stats: FileStats, reason: str, detail: str, rows: int = 0) -> None:
+        stats.whole_file = reason
+        stats.rows_read, stats.quarantined = rows, rows
+        self.con.execute(
+            "INSERT INTO quarantine VALUES (?, NULL, ?, ?, NULL, ?)", [stats.path, reason, detail, rows]
+        )
+
+    def stage(self, index: int, source: Source, stats: FileStats) -> readers.Staged | None:
+        table = f"stage_{index}"
+        make = self.spec_maker(source)
+        if source.format == "csv":
+            return readers.stage_csv(self.con, source, table, make)
+        if source.format in ("json", "ndjson"):
+            staged, stats.webhook = readers.stage_json(self.con, source, table, make)
+            return staged
+        schema = readers.parquet_schema(self.con, source)
+        changed = self.schema_change(schema)
+        if changed:
+            rows = self.con.execute(
+                f"SELECT count(*) FROM read_parquet({quote_literal(str(source.path))})"
+            ).fetchone()
+            self.quarantine_whole(stats, "schema_changed", changed, int(rows[0]) if rows else 0)
+            return None
+        return readers.stage_parquet(self.con, source, table, make, schema)
+
+    def schema_change(self, schema: dict[str, str]) -> str | None:
+        """How a Parquet file's canonical columns differ in type from the run's reference, if they do."""
+        resolved = mapping.resolve_columns(list(schema), self.options.config.columns)
+        typed = {f: schema[c] for f, c in resolved.items()}
+        if self.parquet_reference is None:
+            self.parquet_reference = typed
+            return None
+        diffs = [
+            f"{f} is {t}, expected {self.parquet_reference[f]}"
+            for f, t in typed.items()
+            if f in self.parquet_reference and self.parquet_reference[f] != t
+        ]
+        return "; ".join(diffs) or None
+
+    def load(self, index: int, source: Source, stats: FileStats) -> None:
+        if source.format == "unreadable":
+            self.quarantine_whole(stats, "unreadable_file", source.problem or "")
+            return
+        if source.format == "empty":
+            self.quarantine_whole(stats, "empty_file", "the file has no content")
+            return
+        try:
+            staged = self.stage(index, source, stats)
+        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            self.con.execute(f"DROP TABLE IF EXISTS stage_{index}")
+            self.quarantine_whole(stats, "unreadable_file", str(exc).splitlines()[0])
+            return
+        if staged is not None:
+            self.split(index, staged, stats)
+
+    def split(self, index: int, staged: readers.Staged, stats: FileStats) -> None:
+        con, table, line = self.con, staged.table, _line_expr(staged)
+        staged_rows = _count(con, f"SELECT count(*) FROM {table}")
+        stats.rows_read = staged_rows + len(staged.rejects)
+        if stats.rows_read == 0:
+            con.execute(f"DROP TABLE {table}")
+            reason = "header_only" if staged.header_lines else "empty_file"
+            self.quarantine_whole(stats, reason, "the file has no data rows")
+            return
+        columns = ", ".join(f"s.__c_{c}" if c != "channel" else "cs.channel" for c in EVENT_COLUMNS)
+        con.execute(
+            f"INSERT INTO events_all SELECT {columns}, {index} * {_LINE_BASE} + {line} FROM {table} s "
+            f"JOIN channel_spellings cs ON cs.spelling = s.__c_channel_norm WHERE s.__c_reason IS NULL"
+        )
+        con.execute(
+            f"INSERT INTO quarantine SELECT ?, {line}, s.__c_reason, NULL, s.__c_raw, 1 FROM {table} s "
+            f"WHERE s.__c_reason IS NOT NULL",
+            [stats.path],
+        )
+        if staged.rejects:
+            con.executemany(
+                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, 1)",
+                [[stats.path, r.line, r.reason, r.detail, _mask(con, r.raw)] for r in staged.rejects],
+            )
+        con.execute(f"DROP TABLE {table}")
+        stats.accepted = _count(con, f"SELECT count(*) FROM events_all WHERE __src // {_LINE_BASE} = {index}")
+        stats.quarantined = _count(con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path])
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _mask(con: duckdb.DuckDBPyConnection, raw: str) -> str:
+    row = con.execute(f"SELECT {mapping.mask_raw('?')}", [raw]).fetchone()
+    return str(row[0]) if row else ""
+
+
+def _deduplicate(con: duckdb.DuckDBPyConnection, files: list[FileStats]) -> None:
+    """Keep the first occurrence of each exact duplicate event, in input order."""
+    cols = ", ".join(EVENT_COLUMNS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE events AS SELECT {cols}, "
+        f"CAST(__first // {_LINE_BASE} AS INTEGER) AS source_index, __first % {_LINE_BASE} AS source_line "
+        f"FROM (SELECT {cols}, min(__src) AS __first FROM events_all GROUP BY ALL) ORDER BY __first"
+    )
+    unique = dict(con.execute("SELECT source_index, count(*) FROM events GROUP BY ALL").fetchall())
+    for index, stats in enumerate(files):
+        stats.unique = int(unique.get(index, 0))
+        stats.duplicates = stats.accepted - stats.unique
+    con.execute("DROP TABLE events_all")
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    inputs: list[str],
+    options: IngestOptions | None = None,
+    on_file: Callable[[int, int, Path], None] | None = None,
+) -> IngestResult:
+    """Read every input into the connection's `events` and `quarantine` tables; reconcile."""
+    options = options or IngestOptions()
+    paths = expand_inputs(inputs)
+    _create_tables(con)
+    run = _Ingest(con, options)
+    files: list[FileStats] = []
+    for index, path in enumerate(paths):
+        if on_file:
+            on_file(index, len(paths), path)
+        source = detect(path)
+        stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
+        files.append(stats)
+        run.load(index, source, stats)
+    _deduplicate(con, files)
+    for stats in files:
+        if not stats.reconciles():
+            raise ReconciliationError(
+                f"{stats.path}: rows read {stats.rows_read} != accepted {stats.accepted} "
+                f"+ quarantined {stats.quarantined}"
+            )
+    reasons = Counter(
+        dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
+    )
+    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())})

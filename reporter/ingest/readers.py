@@ -1,0 +1,267 @@
+"""Read one source into a DuckDB stage table: canonical fields, a reason for every bad row.
+
+DuckDB reads every format here (the fastest engine for text formats, see field notes):
+CSV with `store_rejects` and a pinned dialect, so structural errors are recorded and never
+drop good rows; NDJSON as lines, each validated with `json_valid` before it is parsed; JSON
+arrays as objects; Parquet with its own types. No reader runs in an `ignore_errors` mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from reporter.engine import quote_ident, quote_literal
+from reporter.ingest import mapping
+from reporter.ingest.sources import Source
+
+# DuckDB reject error types to quarantine reasons.
+CSV_REASONS = {
+    "MISSING COLUMNS": "too_few_columns",
+    "TOO MANY COLUMNS": "too_many_columns",
+    "UNQUOTED VALUE": "bad_quoting",
+    "INVALID ENCODING": "invalid_utf8",
+    "INVALID UNICODE": "invalid_utf8",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+}
+_NEWLINE_OPTION = {"\n": "\\n", "\r\n": "\\r\\n"}  # DuckDB takes the escaped spelling
+_RECORD_SEP = chr(0x1E)  # cannot occur unescaped in valid JSON text, so a JSON line is one field
+
+
+@dataclass
+class Reject:
+    line: int
+    reason: str
+    detail: str
+    raw: str
+
+
+@dataclass
+class Staged:
+    """A stage table for one source: its rows, and the rows the reader itself rejected."""
+
+    table: str
+    header_lines: int  # lines before the first data record (1 for a CSV header)
+    rejects: list[Reject] = field(default_factory=list)
+    ordinal_from_rowid: bool = True  # CSV: the stage's rowid is the record's ordinal
+
+
+SpecMaker = Callable[[dict[str, str], bool], "StageSpecs"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Where a canonical field comes from in a source: a column of some type, or a constant."""
+
+    expr: str
+    dtype: str = "VARCHAR"
+
+
+def _csv_options(source: Source, columns: dict[str, str], rejects: str) -> str:
+    assert source.dialect is not None
+    cols = "{" + ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in columns.items()) + "}"
+    options = [
+        "auto_detect = false",
+        f"delim = {quote_literal(source.dialect.delimiter)}",
+        "quote = '\"'",
+        "escape = '\"'",
+        f"new_line = {quote_literal(_NEWLINE_OPTION[source.dialect.newline])}",
+        "header = true",
+        f"columns = {cols}",
+        "store_rejects = true",
+        f"rejects_table = {quote_literal(rejects + '_errors')}",
+        f"rejects_scan = {quote_literal(rejects + '_scans')}",
+        "max_line_size = 10000000",
+    ]
+    if source.compression:
+        options.append(f"compression = {quote_literal(source.compression)}")
+    return ", ".join(options)
+
+
+def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> list[Reject]:
+    """One reject per record (a record with several errors is one quarantined row)."""
+    rows = con.execute(
+        f"SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx), "
+        f"arg_min(csv_line, column_idx) FROM {quote_ident(rejects + '_errors')} GROUP BY line ORDER BY line"
+    ).fetchall()
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_errors')}")
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_scans')}")
+    return [
+        Reject(int(line), CSV_REASONS.get(kind, "malformed_row"), str(message), (raw or "").lstrip("\r\n"))
+        for line, kind, message, raw in rows
+    ]
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
+    assert source.dialect is not None
+    columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
+    specs = make(columns, False)
+    scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
+    cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
+    raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
+    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+    return Staged(table, header_lines=1, rejects=_collect_rejects(con, table + "_rej"))
+
+
+def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> list[Reject]:
+    newline = source.dialect.newline if source.dialect else "\n"
+    options = [
+        "columns = {'__raw': 'VARCHAR'}",
+        "header = false",
+        f"delim = {quote_literal(_RECORD_SEP)}",
+        "quote = ''",
+        "escape = ''",
+        "auto_detect = false",
+        f"new_line = {quote_literal(_NEWLINE_OPTION[newline])}",
+        "store_rejects = true",
+        f"rejects_table = {quote_literal(lines + '_rej_errors')}",
+        f"rejects_scan = {quote_literal(lines + '_rej_scans')}",
+        "max_line_size = 10000000",
+    ]
+    if source.compression:
+        options.append(f"compression = {quote_literal(source.compression)}")
+    con.execute(
+        f"CREATE TEMP TABLE {lines} AS SELECT __raw FROM read_csv({quote_literal(str(source.path))}, "
+        f"{', '.join(options)})"
+    )
+    return _collect_rejects(con, lines + "_rej")
+
+
+def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> list[str]:
+    """Every top-level key of every object line, in first-seen order."""
+    rows = con.execute(
+        f"SELECT k FROM (SELECT unnest(json_keys(__raw)) AS k, rowid AS r FROM {lines} "
+        f"WHERE json_valid(__raw) AND json_type(__raw) = 'OBJECT') GROUP BY k ORDER BY min(r), k"
+    ).fetchall()
+    return [k for (k,) in rows]
+
+
+def stage_json(
+    con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker
+) -> tuple[Staged, bool]:
+    """NDJSON or a JSON array: one object per record. Returns the stage and whether it was webhook bodies."""
+    lines = table + "_lines"
+    if source.format == "json":
+        con.execute(
+            f"CREATE TEMP TABLE {lines} AS SELECT CAST(json AS VARCHAR) AS __raw "
+            f"FROM read_json_objects({quote_literal(str(source.path))}, format = 'array'"
+            + (f", compression = {quote_literal(source.compression)}" if source.compression else "")
+            + ")"
+        )
+        rejects: list[Reject] = []
+    else:
+        rejects = _json_lines(con, source, lines)
+    keys = json_keys(con, lines)
+    webhook = mapping.WEBHOOK_KEY in keys
+    if webhook:
+        paths = dict(mapping.WEBHOOK_PATHS)
+    else:
+        paths = {k: '$."' + k.replace('"', '\\"') + '"' for k in keys}
+    names = list(paths)
+    extract = "json_extract_string(__raw, [" + ", ".join(quote_literal(p) for p in paths.values()) + "])"
+    inner = (
+        f"SELECT __raw, rowid + 1 AS __ordinal, "
+        f"CASE WHEN NOT json_valid(__raw) THEN 'invalid_json' "
+        f"WHEN json_type(__raw) <> 'OBJECT' THEN 'not_an_object' END AS __json_reason, "
+        f"CASE WHEN json_valid(__raw) AND json_type(__raw) = 'OBJECT' THEN {extract} END AS __v "
+        f"FROM {lines} WHERE __raw IS NOT NULL AND TRIM(__raw) <> ''"
+    )
+    scan = "(SELECT " + ", ".join(
+        [f"__v[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names)] + ["__raw", "__ordinal", "__json_reason"]
+    ) + f" FROM ({inner}))"
+    specs = make(dict.fromkeys(names, "VARCHAR"), webhook)
+    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, '__raw', '__ordinal', '__json_reason')}")
+    con.execute(f"DROP TABLE {lines}")
+    return Staged(table, header_lines=0, rejects=rejects, ordinal_from_rowid=False), webhook
+
+
+def parquet_schema(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(source.path))})").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker, schema: dict[str, str]
+) -> Staged:
+    specs = make(schema, False)
+    columns = list(schema)
+    scan = (
+        f"(SELECT *, file_row_number + 1 AS __ordinal FROM "
+        f"read_parquet({quote_literal(str(source.path))}, file_row_number = true))"
+    )
+    raw = "CAST(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns) + ") AS VARCHAR)"
+    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, '__ordinal')}")
+    return Staged(table, header_lines=0, ordinal_from_rowid=False)
+
+
+class StageSpecs:
+    """The stage query for one source: canonical fields, masked destination, reason, raw text.
+
+    Computed columns are prefixed `__c_` so they never collide with a source's own columns.
+    """
+
+    OPTIONAL = (
+        "message_id",
+        "event_id",
+        "status_description",
+        "delivery_status",
+        "sender",
+        "tenant",
+        "carrier",
+        "callback_data",
+        "correlation_id",
+    )
+
+    def __init__(
+        self, fields: dict[str, FieldSpec], zone: str, region: str, hmac_key: bytes | None, channels: list[str]
+    ) -> None:
+        self.fields, self.zone, self.region, self.hmac_key = fields, zone, region, hmac_key
+        self.channels = channels
+
+    def _columns(self) -> list[str]:
+        null = FieldSpec("CAST(NULL AS VARCHAR)")
+        f = self.fields
+        code, time, chan, dest = (f.get(n, null) for n in ("status_code", "event_time", "channel", "destination"))
+        region = mapping.text(f["region"].expr) if "region" in f else "NULL"
+        return [
+            f"{mapping.event_time(time.expr, time.dtype, self.zone)} AS __c_event_time",
+            f"{mapping.text(time.expr)} AS __c_event_time_text",
+            f"{mapping.status_code(code.expr, code.dtype)} AS __c_status_code",
+            f"{mapping.text(code.expr)} AS __c_status_code_text",
+            f"{mapping.text(chan.expr)} AS __c_channel_text",
+            f"{mapping.channel_norm(chan.expr)} AS __c_channel_norm",
+            f"coalesce({region}, {quote_literal(self.region)}) AS __c_region",
+            f"{mapping.mask_destination(dest.expr)} AS __c_destination",
+            f"{mapping.destination_hash(dest.expr, self.hmac_key)} AS __c_destination_hash",
+            *[f"{mapping.text(f.get(n, null).expr)} AS __c_{n}" for n in self.OPTIONAL],
+        ]
+
+    def select(self, scan: str, raw: str, ordinal: str, extra_reason: str | None = None) -> str:
+        known = ", ".join(quote_literal(c) for c in self.channels)
+        reason = (
+            "CASE WHEN __c_status_code_text IS NULL THEN 'missing_status_code' "
+            "WHEN __c_status_code IS NULL THEN 'bad_status_code' "
+            "WHEN __c_event_time_text IS NULL THEN 'missing_event_time' "
+            "WHEN __c_event_time IS NULL THEN 'bad_event_time' "
+            "WHEN __c_channel_text IS NULL THEN 'missing_channel' "
+            f"WHEN __c_channel_norm NOT IN ({known}) THEN 'unknown_channel' END"
+        )
+        if extra_reason:
+            reason = f"coalesce({extra_reason}, {reason})"
+        kept = [
+            "__c_event_time",
+            "__c_status_code",
+            "__c_channel_norm",
+            "__c_region",
+            "__c_destination",
+            "__c_destination_hash",
+            *[f"__c_{n}" for n in self.OPTIONAL],
+        ]
+        inner = f"SELECT *, {', '.join(self._columns())}, {ordinal} AS __c_ordinal FROM {scan}"
+        return (
+            f"SELECT {', '.join(kept)}, __c_ordinal, __c_reason, "
+            f"CASE WHEN __c_reason IS NOT NULL THEN {mapping.mask_raw(raw)} END AS __c_raw "
+            f"FROM (SELECT *, {reason} AS __c_reason FROM ({inner}))"
+        )

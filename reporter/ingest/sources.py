@@ -1,0 +1,148 @@
+"""Inputs to sources: expand files, folders and globs; detect each file's format from its bytes."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import zstandard
+
+from reporter.errors import InputError
+
+# Folder walks take files with these endings (before .gz/.zst); a file named directly is always read.
+DATA_SUFFIXES = {".csv", ".tsv", ".psv", ".txt", ".json", ".ndjson", ".jsonl", ".parquet", ".pq", ".log"}
+DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    newline: str  # "\n" or "\r\n"
+    columns: tuple[str, ...]
+
+
+@dataclass
+class Source:
+    """One input file and what was learned from its first bytes."""
+
+    path: Path
+    partitions: dict[str, str] = field(default_factory=dict)
+    compression: str | None = None  # "gzip", "zstd" or None
+    format: str = "unknown"  # csv, ndjson, json, parquet, empty, unreadable
+    dialect: Dialect | None = None
+    problem: str | None = None  # why the file cannot be read at all
+    size: int = 0
+    sha256: str = ""
+
+
+def _partitions(path: Path) -> dict[str, str]:
+    """`key=value` folder names along the path become columns (hive partitions)."""
+    parts: dict[str, str] = {}
+    for name in path.parent.parts:
+        if "=" in name:
+            key, _, value = name.partition("=")
+            if key:
+                parts[key.lower()] = value
+    return parts
+
+
+def _is_data_file(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".zst"):
+        suffixes = suffixes[:-1]
+    return not path.name.startswith(".") and bool(suffixes) and suffixes[-1] in DATA_SUFFIXES
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Every file named by `inputs` (files, folders walked recursively, globs), sorted, no repeats."""
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and _is_data_file(p))
+        elif glob.has_magic(item):
+            matches = sorted(Path(p) for p in glob.glob(item, recursive=True))
+            files = [p for p in matches if p.is_file()]
+            if not files:
+                raise InputError(f"{item}: no files match")
+            found.extend(files)
+        else:
+            raise InputError(f"{item}: no such file or folder")
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return list(unique)
+
+
+def _head(path: Path, compression: str | None) -> bytes:
+    """The first bytes of the file's content, decompressed."""
+    with path.open("rb") as raw:
+        if compression == "gzip":
+            return gzip.GzipFile(fileobj=raw).read(_SNIFF_BYTES)
+        if compression == "zstd":
+            return zstandard.ZstdDecompressor().stream_reader(raw).read(_SNIFF_BYTES)
+        return raw.read(_SNIFF_BYTES)
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def sniff_dialect(head: bytes) -> Dialect:
+    """Delimiter and newline from the header line; column names parsed with that delimiter."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    newline = "\r\n" if first.endswith("\r") else "\n"
+    header = first.rstrip("\r")
+    delimiter = max(DELIMITERS, key=lambda d: (header.count(d), -DELIMITERS.index(d)))
+    names = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
+    seen: dict[str, int] = {}
+    columns = []
+    for i, name in enumerate(names):
+        name = name.strip() or f"column{i + 1}"
+        seen[name] = seen.get(name, 0) + 1
+        columns.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return Dialect(delimiter, newline, tuple(columns))
+
+
+def detect(path: Path) -> Source:
+    """Look at a file's bytes: compression, then format (and CSV dialect)."""
+    source = Source(path=path, partitions=_partitions(path), size=path.stat().st_size)
+    source.sha256 = _digest(path)
+    with path.open("rb") as f:
+        magic = f.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        source.compression = "gzip"
+    elif magic == b"\x28\xb5\x2f\xfd":
+        source.compression = "zstd"
+    elif magic == b"PAR1":
+        source.format = "parquet"
+        return source
+    try:
+        head = _head(path, source.compression)
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        source.format, source.problem = "unreadable", f"cannot decompress: {exc}"
+        return source
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        source.format = "empty"
+    elif stripped[:1] == b"[":
+        source.format = "json"
+    elif stripped[:1] == b"{":
+        source.format = "ndjson"
+    else:
+        source.format = "csv"
+        source.dialect = sniff_dialect(head)
+    return source

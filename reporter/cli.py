@@ -146,5 +146,59 @@ def _explanation(rows: list[dict[str, Any]]) -> str:
     return "\n\n".join(blocks)
 
 
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Output folder.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="TOML config.")
+@click.option("--region", help="Region for inputs that name none (no column, partition or config).")
+@click.option("--verbose", "-v", is_flag=True, help="Print the reconciliation per file.")
+def ingest(
+    inputs: tuple[str, ...], out: Path, config_path: Path | None, region: str | None, verbose: bool
+) -> None:
+    """Read delivery logs (files, folders, globs) into canonical events and a quarantine.
+
+    Writes OUT/extracts/events.parquet, OUT/extracts/quarantine.parquet and OUT/manifest.json.
+    Silent on success unless --verbose.
+    """
+    from reporter.ingest.run import run_ingest
+
+    result = run_ingest(list(inputs), out, config_path, region, progress=_progress())
+    if verbose:
+        click.echo(_reconciliation(result), err=True)
+
+
+def _progress() -> Any:
+    """A per-file progress callback on a terminal; None otherwise (cron stays silent)."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    task = progress.add_task("ingest", total=None)
+
+    def on_file(index: int, total: int, path: Path) -> None:
+        if index == 0:
+            progress.start()
+        progress.update(task, total=total, completed=index, description=path.name)
+        if index == total - 1:
+            progress.stop()
+
+    return on_file
+
+
+def _reconciliation(result: Any) -> str:
+    lines = ["file\tformat\trows_read\taccepted\tquarantined\tunique\tduplicates"]
+    for f in result.files:
+        fmt = f.format + (" (whole file: " + f.whole_file + ")" if f.whole_file else "")
+        lines.append(
+            f"{f.path}\t{fmt}\t{f.rows_read}\t{f.accepted}\t{f.quarantined}\t{f.unique}\t{f.duplicates}"
+        )
+    t = result.totals()
+    lines.append(
+        f"total\t\t{t['rows_read']}\t{t['accepted']}\t{t['quarantined']}\t{t['unique']}\t{t['duplicates']}"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     cli(prog_name="reporter")

@@ -1,15 +1,15 @@
 """The TOML config: declared once as frozen dataclasses; unknown keys are errors.
 
-    timezone = "UTC"                 # zone of naive timestamps (default UTC)
-    region = "eu"                    # region when no column, partition or input sets one
+timezone = "UTC"                 # zone of naive timestamps (default UTC)
+region = "eu"                    # region when no column, partition or input sets one
 
-    [columns]                        # more spellings for canonical fields
-    status_code = ["result"]
+[columns]                        # more spellings for canonical fields
+status_code = ["result"]
 
-    [[inputs]]                       # settings for inputs whose path matches a glob
-    path = "logs/eu/**"
-    region = "eu"
-    timezone = "Europe/Paris"
+[[inputs]]                       # settings for inputs whose path matches a glob
+path = "logs/eu/**"
+region = "eu"
+timezone = "Europe/Paris"
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ class Config:
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
-        """(region, timezone) configured for one input file: the last matching [[inputs]] wins."""
-        region, tz = self.region, self.timezone
+        """([[inputs]] region or None, timezone) for one input file: the last matching entry wins."""
+        region, tz = None, self.timezone
         for rule in self.inputs:
             if fnmatch.fnmatch(str(path), rule.path) or fnmatch.fnmatch(path.as_posix(), rule.path):
                 region = rule.region or region

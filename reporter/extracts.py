@@ -31,7 +31,11 @@ def write_ingest_extracts(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         "JOIN ingest_files f ON f.source_index = e.source_index ORDER BY e.source_index, e.source_line",
         out / "extracts" / "events.parquet",
     )
-    copy_parquet(con, "SELECT * FROM quarantine ORDER BY file, line NULLS FIRST", out / "extracts" / "quarantine.parquet")
+    copy_parquet(
+        con,
+        "SELECT * FROM quarantine ORDER BY file, line NULLS FIRST",
+        out / "extracts" / "quarantine.parquet",
+    )
 
 
 def register_files(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:

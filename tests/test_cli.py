@@ -136,3 +136,52 @@ def test_bad_overrides_exit_78(runner, tmp_path: Path):
     result = runner.invoke(cli, ["codes", "--overrides", str(path)])
     assert result.exit_code == int(ExitCode.CONFIG) == 78
     assert result.stderr == f"reporter: {path}: override #1: missing 'reason'\n"
+
+
+def test_ingest_is_silent_and_writes_extracts_and_manifest(runner, tmp_path: Path):
+    from tests.conftest import DATA
+
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli, ["ingest", str(DATA / "bad_time.csv"), str(DATA / "webhook.ndjson"), "--out", str(out)]
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [(f["rows_read"], f["accepted"], f["quarantined"]) for f in manifest["inputs"]] == [
+        (4, 3, 1),
+        (2, 2, 0),
+    ]
+    assert manifest["reconciliation"]["balanced"] is True
+    assert manifest["reconciliation"]["quarantine_reasons"] == {"bad_event_time": 1}
+    events = pl.read_parquet(out / "extracts" / "events.parquet")
+    assert events.height == 5
+    assert set(events["source_file"]) == {str(DATA / "bad_time.csv"), str(DATA / "webhook.ndjson")}
+    assert pl.read_parquet(out / "extracts" / "quarantine.parquet")["reason"].to_list() == ["bad_event_time"]
+
+
+def test_ingest_verbose_prints_the_reconciliation_on_stderr(runner, tmp_path: Path):
+    from tests.conftest import DATA
+
+    result = runner.invoke(cli, ["ingest", str(DATA / "missing_code.csv"), "--out", str(tmp_path), "-v"])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert f"{DATA / 'missing_code.csv'}\tcsv\t4\t3\t1\t3\t0" in result.stderr
+    assert "total\t\t4\t3\t1\t3\t0" in result.stderr
+
+
+def test_ingest_missing_input_exits_66(runner, tmp_path: Path):
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == ExitCode.NO_INPUT
+    assert result.stderr == f"reporter: {tmp_path / 'nope.csv'}: no such file or folder\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_ingest_bad_config_exits_78(runner, tmp_path: Path):
+    from tests.conftest import DATA
+
+    config = tmp_path / "c.toml"
+    config.write_text("colour = 1\n")
+    result = runner.invoke(
+        cli, ["ingest", str(DATA / "bom.csv"), "--out", str(tmp_path), "--config", str(config)]
+    )
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stderr == f"reporter: {config}: unknown key 'colour'\n"

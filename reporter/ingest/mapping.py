@@ -18,7 +18,16 @@ from reporter.config import CANONICAL_FIELDS
 from reporter.engine import quote_ident, quote_literal
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "event_time": ("eventtime", "timestamp", "timestamp", "time", "eventtimestamp", "statustime", "ts", "datetime"),
+    "event_time": (
+        "eventtime",
+        "timestamp",
+        "timestamp",
+        "time",
+        "eventtimestamp",
+        "statustime",
+        "ts",
+        "datetime",
+    ),
     "message_id": ("messageid", "transid", "transactionid", "msgid"),
     "channel": ("channel", "deliverychannel", "channeltype"),
     "status_code": ("statuscode", "code", "errorcode", "resultcode"),
@@ -51,7 +60,17 @@ WEBHOOK_PATHS: dict[str, str] = {
 }
 WEBHOOK_KEY = "deliveryInfoNotification"
 
-INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+}
 # E.164 calling codes are prefix-free, so one alternation finds a number's country code.
 _CALLING_CODES = "|".join(str(c) for c in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE, key=str))
 
@@ -63,14 +82,14 @@ def normalise(name: str) -> str:
 def resolve_columns(columns: list[str], extra: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     """canonical field -> source column, first by the config's spellings, then the built-in aliases."""
     by_norm: dict[str, str] = {}
-    for column in columns:
-        by_norm.setdefault(normalise(column), column)
+    for name in columns:
+        by_norm.setdefault(normalise(name), name)
     resolved: dict[str, str] = {}
     used: set[str] = set()
     for field in CANONICAL_FIELDS:
         for spelling in (*extra.get(field, ()), field, *ALIASES.get(field, ())):
             column = by_norm.get(normalise(spelling))
-            if column is not None and column not in used:
+            if column and column not in used:
                 resolved[field] = column
                 used.add(column)
                 break
@@ -99,17 +118,20 @@ def event_time(expr: str, dtype: str, zone: str) -> str:
     if dtype.startswith("TIMESTAMP"):
         return f"timezone({tz}, CAST({expr} AS TIMESTAMP))"
     if dtype in INTEGER_TYPES:
-        return (
-            f"CASE WHEN {expr} >= 100000000000 THEN make_timestamp(CAST({expr} AS BIGINT) * 1000)::TIMESTAMPTZ "
-            f"ELSE make_timestamp(CAST({expr} AS BIGINT) * 1000000)::TIMESTAMPTZ END"
-        )
+        return f"CASE WHEN {expr} >= 100000000000 THEN {_epoch(expr, 1000)} ELSE {_epoch(expr, 1000000)} END"
     t = text(expr)
     return (
-        f"CASE WHEN regexp_full_match({t}, '[0-9]{{13}}') THEN make_timestamp(CAST({t} AS BIGINT) * 1000)::TIMESTAMPTZ "
-        f"WHEN regexp_full_match({t}, '[0-9]{{10}}') THEN make_timestamp(CAST({t} AS BIGINT) * 1000000)::TIMESTAMPTZ "
-        f"WHEN regexp_matches({t}, '{_OFFSET}') THEN TRY_CAST(regexp_replace({t}, '\\s*UTC$', 'Z') AS TIMESTAMPTZ) "
+        f"CASE WHEN regexp_full_match({t}, '[0-9]{{13}}') THEN {_epoch(t, 1000)} "
+        f"WHEN regexp_full_match({t}, '[0-9]{{10}}') THEN {_epoch(t, 1000000)} "
+        f"WHEN regexp_matches({t}, '{_OFFSET}') "
+        f"THEN TRY_CAST(regexp_replace({t}, '\\s*UTC$', 'Z') AS TIMESTAMPTZ) "
         f"ELSE timezone({tz}, TRY_CAST({t} AS TIMESTAMP)) END"
     )
+
+
+def _epoch(expr: str, to_micros: int) -> str:
+    """Epoch seconds (to_micros 1e6) or milliseconds (1e3) as a UTC TIMESTAMPTZ."""
+    return f"make_timestamp(CAST({expr} AS BIGINT) * {to_micros})::TIMESTAMPTZ"
 
 
 def channel_norm(expr: str) -> str:

@@ -70,7 +70,10 @@ class FileStats:
     whole_file: str | None = None  # reason the file was recorded whole, if it was
 
     def reconciles(self) -> bool:
-        return self.rows_read == self.accepted + self.quarantined and self.accepted == self.unique + self.duplicates
+        return (
+            self.rows_read == self.accepted + self.quarantined
+            and self.accepted == self.unique + self.duplicates
+        )
 
 
 @dataclass
@@ -85,8 +88,8 @@ class IngestResult:
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE events_all (event_time TIMESTAMPTZ, message_id VARCHAR, channel VARCHAR, "
-        "status_code BIGINT, region VARCHAR, event_id VARCHAR, status_description VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE events_all (event_time TIMESTAMPTZ, message_id VARCHAR, "
+        "channel VARCHAR, status_code BIGINT, region VARCHAR, event_id VARCHAR, status_description VARCHAR, "
         "delivery_status VARCHAR, destination VARCHAR, destination_hash VARCHAR, sender VARCHAR, "
         "tenant VARCHAR, carrier VARCHAR, callback_data VARCHAR, correlation_id VARCHAR, __src BIGINT)"
     )
@@ -94,7 +97,9 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
         "raw VARCHAR, rows BIGINT)"
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE channel_spellings (spelling VARCHAR PRIMARY KEY, channel VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE channel_spellings (spelling VARCHAR PRIMARY KEY, channel VARCHAR)"
+    )
     con.executemany("INSERT INTO channel_spellings VALUES (?, ?)", list(spellings().items()))
 
 
@@ -116,10 +121,15 @@ class _Ingest:
 
     def spec_maker(self, source: Source) -> readers.SpecMaker:
         config = self.options.config
-        region, zone = config.for_path(source.path)
-        fallback_region = source.partitions.get("region") or region or self.options.region or "unknown"
-        if self.options.region and not source.partitions.get("region") and region == config.region:
-            fallback_region = self.options.region
+        input_region, zone = config.for_path(source.path)
+        # A region column beats all of these; see the README's precedence.
+        fallback_region = (
+            source.partitions.get("region")
+            or input_region
+            or self.options.region
+            or config.region
+            or "unknown"
+        )
 
         def make(columns: dict[str, str], webhook: bool) -> readers.StageSpecs:
             resolved = mapping.resolve_columns(list(columns), {} if webhook else config.columns)
@@ -211,7 +221,9 @@ class _Ingest:
             )
         con.execute(f"DROP TABLE {table}")
         stats.accepted = _count(con, f"SELECT count(*) FROM events_all WHERE __src // {_LINE_BASE} = {index}")
-        stats.quarantined = _count(con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path])
+        stats.quarantined = _count(
+            con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path]
+        )
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:

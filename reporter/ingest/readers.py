@@ -155,10 +155,7 @@ def stage_json(
         rejects = _json_lines(con, source, lines)
     keys = json_keys(con, lines)
     webhook = mapping.WEBHOOK_KEY in keys
-    if webhook:
-        paths = dict(mapping.WEBHOOK_PATHS)
-    else:
-        paths = {k: '$."' + k.replace('"', '\\"') + '"' for k in keys}
+    paths = dict(mapping.WEBHOOK_PATHS) if webhook else {k: '$."' + k.replace('"', '\\"') + '"' for k in keys}
     names = list(paths)
     extract = "json_extract_string(__raw, [" + ", ".join(quote_literal(p) for p in paths.values()) + "])"
     inner = (
@@ -168,9 +165,14 @@ def stage_json(
         f"CASE WHEN json_valid(__raw) AND json_type(__raw) = 'OBJECT' THEN {extract} END AS __v "
         f"FROM {lines} WHERE __raw IS NOT NULL AND TRIM(__raw) <> ''"
     )
-    scan = "(SELECT " + ", ".join(
-        [f"__v[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names)] + ["__raw", "__ordinal", "__json_reason"]
-    ) + f" FROM ({inner}))"
+    scan = (
+        "(SELECT "
+        + ", ".join(
+            [f"__v[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names)]
+            + ["__raw", "__ordinal", "__json_reason"]
+        )
+        + f" FROM ({inner}))"
+    )
     specs = make(dict.fromkeys(names, "VARCHAR"), webhook)
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, '__raw', '__ordinal', '__json_reason')}")
     con.execute(f"DROP TABLE {lines}")
@@ -191,7 +193,11 @@ def stage_parquet(
         f"(SELECT *, file_row_number + 1 AS __ordinal FROM "
         f"read_parquet({quote_literal(str(source.path))}, file_row_number = true))"
     )
-    raw = "CAST(struct_pack(" + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns) + ") AS VARCHAR)"
+    raw = (
+        "CAST(struct_pack("
+        + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns)
+        + ") AS VARCHAR)"
+    )
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, '__ordinal')}")
     return Staged(table, header_lines=0, ordinal_from_rowid=False)
 
@@ -215,7 +221,12 @@ class StageSpecs:
     )
 
     def __init__(
-        self, fields: dict[str, FieldSpec], zone: str, region: str, hmac_key: bytes | None, channels: list[str]
+        self,
+        fields: dict[str, FieldSpec],
+        zone: str,
+        region: str,
+        hmac_key: bytes | None,
+        channels: list[str],
     ) -> None:
         self.fields, self.zone, self.region, self.hmac_key = fields, zone, region, hmac_key
         self.channels = channels
@@ -223,7 +234,9 @@ class StageSpecs:
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
         f = self.fields
-        code, time, chan, dest = (f.get(n, null) for n in ("status_code", "event_time", "channel", "destination"))
+        code, time, chan, dest = (
+            f.get(n, null) for n in ("status_code", "event_time", "channel", "destination")
+        )
         region = mapping.text(f["region"].expr) if "region" in f else "NULL"
         return [
             f"{mapping.event_time(time.expr, time.dtype, self.zone)} AS __c_event_time",

@@ -1,0 +1,282 @@
+"""Ingest: one fixture per bad-input kind, with exact counts and reasons worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reporter.engine import connect
+from reporter.ingest import IngestOptions, ingest
+from reporter.ingest.mapping import hmac_reference
+from tests.conftest import DATA
+
+
+def run(*names: str, options: IngestOptions | None = None):
+    con = connect()
+    result = ingest(con, [str(DATA / n) for n in names], options)
+    events = con.sql("SELECT * FROM events ORDER BY source_index, source_line").pl()
+    quarantine = con.sql("SELECT * FROM quarantine ORDER BY file, line").pl()
+    return result, events, quarantine
+
+
+def counts(result):
+    (f,) = result.files
+    return f.rows_read, f.accepted, f.quarantined
+
+
+def reasons(quarantine):
+    return [(r["line"], r["reason"]) for r in quarantine.iter_rows(named=True)]
+
+
+# Every CSV fixture is a header and three good rows (lines 2-4), plus what its name says.
+@pytest.mark.parametrize("name", ["bom.csv", "crlf.csv", "semicolon.csv"])
+def test_dialects_read_every_row(name):
+    result, events, quarantine = run(name)
+    assert counts(result) == (3, 3, 0)
+    assert events["message_id"].to_list() == ["m1", "m1", "m2"]
+    assert events["source_line"].to_list() == [2, 3, 4]
+    assert events["event_time"][0] == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert quarantine.is_empty()
+
+
+def test_quoted_newline_stays_in_its_field():
+    result, events, _ = run("quoted_newline.csv")
+    assert counts(result) == (2, 2, 0)
+    assert events["status_description"].to_list() == ["first line\nsecond line", "plain"]
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "reason"),
+    [
+        ("too_few_columns.csv", 5, "too_few_columns"),
+        ("too_many_columns.csv", 5, "too_many_columns"),
+        ("non_numeric_code.csv", 5, "bad_status_code"),
+        ("missing_code.csv", 5, "missing_status_code"),
+        ("bad_time.csv", 5, "bad_event_time"),
+        ("invalid_utf8.csv", 4, "invalid_utf8"),
+    ],
+)
+def test_a_bad_row_is_quarantined_and_its_neighbours_kept(name, line, reason):
+    result, events, quarantine = run(name)
+    assert counts(result) == (4, 3, 1)
+    assert reasons(quarantine) == [(line, reason)]
+    assert events["message_id"].to_list() == ["m1", "m1", "m2"]
+
+
+def test_invalid_utf8_keeps_the_line_after_it_with_its_line_number():
+    _, events, _ = run("invalid_utf8.csv")
+    assert events["source_line"].to_list() == [2, 3, 5]
+
+
+def test_quarantined_raw_text_is_kept_for_a_bad_value():
+    _, _, quarantine = run("bad_time.csv")
+    assert quarantine["raw"].to_list() == ["yesterday at noon,m3,sms,7501,eu"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("truncated.csv.gz", "unreadable_file"),
+        ("empty.csv", "empty_file"),
+        ("header_only.csv", "header_only"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_recorded_whole(name, reason):
+    result, events, quarantine = run(name)
+    assert counts(result) == (0, 0, 0)
+    assert result.files[0].whole_file == reason
+    assert events.is_empty()
+    assert reasons(quarantine) == [(None, reason)]
+
+
+def test_truncated_gzip_names_the_problem():
+    _, _, quarantine = run("truncated.csv.gz")
+    assert quarantine["detail"][0].startswith("cannot decompress: Compressed file ended")
+
+
+def test_gzip_truncated_past_its_first_block_is_recorded_whole(tmp_path: Path):
+    import gzip
+
+    rows = "".join(f"2026-11-23T10:00:00Z,m{i},sms,7501,eu\n" for i in range(20000))
+    data = gzip.compress(("event_time,message_id,channel,status_code,region\n" + rows).encode(), mtime=0)
+    path = tmp_path / "big.csv.gz"
+    path.write_bytes(data[: int(len(data) * 0.8)])
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert (result.files[0].whole_file, result.files[0].rows_read) == ("unreadable_file", 0)
+    detail = con.execute("SELECT detail FROM quarantine").fetchone()
+    assert detail is not None and "GZIP" in detail[0]
+    assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+
+
+def test_invalid_json_line():
+    result, events, quarantine = run("invalid_json_line.ndjson")
+    assert counts(result) == (3, 2, 1)
+    assert reasons(quarantine) == [(2, "invalid_json")]
+    assert events["status_code"].to_list() == [7501, 7500]
+    assert events["source_line"].to_list() == [1, 3]
+
+
+def test_json_array_with_camel_case_keys_and_mixed_times():
+    result, events, _ = run("array.json")
+    assert counts(result) == (2, 2, 0)
+    assert events["channel"].to_list() == ["push", "push"]
+    assert events["status_code"].to_list() == [7501, 7502]
+    assert events["event_time"].to_list() == [
+        datetime(2026, 11, 23, 4, 30, tzinfo=UTC),  # 10:00 at +05:30
+        datetime(2025, 11, 23, 10, 0, tzinfo=UTC),  # epoch ms 1763892000000
+    ]
+    assert events["region"].to_list() == ["unknown", "unknown"]
+
+
+def test_webhook_bodies_need_no_configuration():
+    result, events, _ = run("webhook.ndjson")
+    assert counts(result) == (2, 2, 0)
+    assert result.files[0].webhook
+    rows = events.to_dicts()
+    assert [(r["message_id"], r["channel"], r["status_code"]) for r in rows] == [
+        ("w1", "whatsapp", 7501),
+        ("w1", "sms", 7203),
+    ]
+    assert rows[1]["status_description"] == "Unknown Subscriber address"
+    assert rows[1]["delivery_status"] == "Un-Delivered"
+    assert rows[1]["carrier"] is None  # "" in the body means missing
+    assert rows[1]["destination"] == "*********123"  # no "+": no country code is claimed
+
+
+def test_parquet_with_an_extra_column_is_read():
+    result, events, quarantine = run("reference.parquet", "extra_column.parquet")
+    assert [(f.rows_read, f.accepted, f.unique, f.duplicates) for f in result.files] == [
+        (2, 2, 2, 0),
+        (2, 2, 0, 2),
+    ]
+    assert events.height == 2  # the second file repeats the first file's events exactly
+    assert quarantine.is_empty()
+
+
+def test_parquet_whose_status_code_type_changed_is_recorded_whole():
+    result, events, quarantine = run("reference.parquet", "code_type_changed.parquet")
+    changed = result.files[1]
+    assert (changed.rows_read, changed.accepted, changed.quarantined, changed.whole_file) == (
+        2,
+        0,
+        2,
+        "schema_changed",
+    )
+    assert quarantine["detail"].to_list() == ["status_code is VARCHAR, expected BIGINT"]
+    assert quarantine["rows"].to_list() == [2]
+    assert events.height == 2
+
+
+def test_exact_duplicates_are_dropped_and_counted(tmp_path: Path):
+    body = (DATA / "bom.csv").read_text(encoding="utf-8-sig")
+    path = tmp_path / "dups.csv"
+    path.write_text(body + "2026-11-23T10:00:05Z,m1,sms,7500,eu\n")
+    con = connect()
+    result = ingest(con, [str(path)])
+    (f,) = result.files
+    assert (f.rows_read, f.accepted, f.unique, f.duplicates) == (4, 4, 3, 1)
+
+
+def test_every_file_reconciles_and_totals_add_up():
+    names = [p.name for p in DATA.iterdir() if p.suffix != ".py"]
+    result, events, quarantine = run(*sorted(names))
+    for f in result.files:
+        assert f.rows_read == f.accepted + f.quarantined
+        assert f.accepted == f.unique + f.duplicates
+    totals = result.totals()
+    assert totals["unique"] == events.height
+    assert totals["quarantined"] == quarantine["rows"].sum()
+
+
+def test_region_precedence(tmp_path: Path):
+    folder = tmp_path / "region=sg"
+    folder.mkdir()
+    (folder / "a.csv").write_text(
+        "event_time,message_id,channel,status_code\n2026-11-23T10:00:00Z,m1,sms,7501\n"
+    )
+    (tmp_path / "b.csv").write_text(
+        "event_time,message_id,channel,status_code,region\n"
+        "2026-11-23T10:00:00Z,m2,sms,7501,au\n2026-11-23T10:00:00Z,m3,sms,7501,\n"
+    )
+    con = connect()
+    ingest(con, [str(tmp_path)], IngestOptions(region="eu"))
+    got = dict(con.execute("SELECT message_id, region FROM events").fetchall())
+    assert got == {"m1": "sg", "m2": "au", "m3": "eu"}
+
+
+def test_naive_times_use_the_configured_zone(tmp_path: Path):
+    from reporter.config import Config
+
+    path = tmp_path / "naive.csv"
+    path.write_text(
+        "event_time,message_id,channel,status_code\n2026-11-23 10:00:00,m1,sms,7501\n1763892000,m2,sms,7501\n"
+    )
+    con = connect()
+    ingest(con, [str(path)], IngestOptions(Config(timezone="Asia/Kolkata")))
+    got = dict(con.execute("SELECT message_id, event_time FROM events").fetchall())
+    assert got["m1"] == datetime(2026, 11, 23, 4, 30, tzinfo=UTC)
+    assert got["m2"] == datetime(2025, 11, 23, 10, 0, tzinfo=UTC)  # epoch seconds are UTC whatever the zone
+
+
+def test_destinations_are_masked_and_optionally_hashed(tmp_path: Path):
+    path = tmp_path / "dest.csv"
+    path.write_text(
+        "event_time,message_id,channel,status_code,destination\n"
+        "2026-11-23T10:00:00Z,m1,sms,7501,+44 7700 900123\n"
+        "2026-11-23T10:00:00Z,m2,email,7501,Bob.Smith@Example.com\n"
+        "2026-11-23T10:00:00Z,m3,push,7501,fcm-token-abcdef123456\n"
+    )
+    con = connect()
+    ingest(con, [str(path)], IngestOptions(hmac_key=b"secret"))
+    rows = con.execute("SELECT destination, destination_hash FROM events ORDER BY message_id").fetchall()
+    assert [r[0] for r in rows] == ["+44*******123", "***@example.com", "***3456"]
+    assert rows[0][1] == hmac_reference("+44 7700 900123", b"secret")
+
+
+def test_an_unknown_channel_is_quarantined(tmp_path: Path):
+    path = tmp_path / "pigeon.csv"
+    path.write_text("event_time,message_id,channel,status_code\n2026-11-23T10:00:00Z,m1,pigeon,7501\n")
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert result.reasons == {"unknown_channel": 1}
+
+
+def test_config_maps_columns_and_sets_region_and_zone_per_input(tmp_path: Path):
+    from reporter.config import load_config
+
+    apac = tmp_path / "apac"
+    apac.mkdir()
+    (apac / "a.csv").write_text("created,ref,medium,result\n2026-11-23 18:00:00,m1,sms,7500\n")
+    (tmp_path / "b.csv").write_text("created,ref,medium,result\n2026-11-23 18:00:00,m2,sms,7500\n")
+    config = tmp_path / "reporter.toml"
+    config.write_text(
+        'region = "eu"\n[columns]\nevent_time = ["created"]\nmessage_id = ["ref"]\nchannel = ["medium"]\n'
+        'status_code = ["result"]\n[[inputs]]\npath = "*/apac/*"\nregion = "sg"\ntimezone = "Asia/Singapore"\n'
+    )
+    con = connect()
+    ingest(con, [str(tmp_path)], IngestOptions(load_config(config)))
+    got = {r[0]: r[1:] for r in con.execute("SELECT message_id, region, event_time FROM events").fetchall()}
+    assert got["m1"] == ("sg", datetime(2026, 11, 23, 10, 0, tzinfo=UTC))  # 18:00 in Singapore
+    assert got["m2"] == ("eu", datetime(2026, 11, 23, 18, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('colour = "red"\n', "unknown key 'colour'"),
+        ('[columns]\nstatus = ["x"]\n', "unknown key 'status'"),
+        ('timezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
+        ('[[inputs]]\nregion = "eu"\n', "missing 'path'"),
+    ],
+)
+def test_bad_config_names_the_file_and_key(tmp_path: Path, text, message):
+    from reporter.config import load_config
+    from reporter.errors import ConfigError
+
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

@@ -254,7 +254,8 @@ def test_config_maps_columns_and_sets_region_and_zone_per_input(tmp_path: Path):
     config = tmp_path / "reporter.toml"
     config.write_text(
         'region = "eu"\n[columns]\nevent_time = ["created"]\nmessage_id = ["ref"]\nchannel = ["medium"]\n'
-        'status_code = ["result"]\n[[inputs]]\npath = "*/apac/*"\nregion = "sg"\ntimezone = "Asia/Singapore"\n'
+        'status_code = ["result"]\n'
+        '[[inputs]]\npath = "*/apac/*"\nregion = "sg"\ntimezone = "Asia/Singapore"\n'
     )
     con = connect()
     ingest(con, [str(tmp_path)], IngestOptions(load_config(config)))

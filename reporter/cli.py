@@ -6,6 +6,7 @@ library arrive as ReporterError and are mapped to sysexits codes once, in `Repor
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,15 @@ class ReporterGroup(click.Group):
         except ReporterError as exc:
             click.echo(f"reporter: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            click.echo(f"reporter: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(ExitCode.IO)
+        except Exception as exc:  # a bug: still one line, never a traceback (REPORTER_DEBUG=1 shows it)
+            if os.environ.get("REPORTER_DEBUG"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(f"reporter: internal error: {type(exc).__name__}: {first} (please report)", err=True)
+            sys.exit(ExitCode.SOFTWARE)
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reporter.engine import connect
+from reporter.extracts import public_events
 from reporter.ingest import IngestOptions, ingest
 from reporter.ingest.mapping import hmac_reference
 from tests.conftest import DATA
@@ -143,7 +144,7 @@ def test_webhook_bodies_need_no_configuration():
     assert rows[1]["status_description"] == "Unknown Subscriber address"
     assert rows[1]["delivery_status"] == "Un-Delivered"
     assert rows[1]["carrier"] is None  # "" in the body means missing
-    assert rows[1]["destination"] == "*********123"  # no "+": no country code is claimed
+    assert rows[1]["destination"] == "447700900123"  # in memory; every writer masks it
 
 
 def test_parquet_with_an_extra_column_is_read():
@@ -230,10 +231,31 @@ def test_destinations_are_masked_and_optionally_hashed(tmp_path: Path):
         "2026-11-23T10:00:00Z,m3,push,7501,fcm-token-abcdef123456\n"
     )
     con = connect()
-    ingest(con, [str(path)], IngestOptions(hmac_key=b"secret"))
-    rows = con.execute("SELECT destination, destination_hash FROM events ORDER BY message_id").fetchall()
+    ingest(con, [str(path)])
+    public = public_events(b"secret")
+    rows = con.execute(f"SELECT destination, destination_hash FROM ({public}) ORDER BY message_id").fetchall()
     assert [r[0] for r in rows] == ["+44*******123", "***@example.com", "***3456"]
     assert rows[0][1] == hmac_reference("+44 7700 900123", b"secret")
+    assert con.execute(f"SELECT count(destination_hash) FROM ({public_events(None)})").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("destination", "masked"),
+    [
+        ("+14155550123", "+1*******123"),  # NANP: country code 1
+        ("0044 7700 900123", "+44*******123"),  # 00 international prefix
+        ("+91-98765-43210", "+91*******210"),
+        ("+6591234567", "+65*****567"),
+        ("447700900123", "*********123"),  # no + or 00: no country code is claimed
+        ("x@y.io", "***@y.io"),
+        ("short", "***"),
+    ],
+)
+def test_masking_rules(destination, masked):
+    con = connect()
+    con.execute("CREATE TEMP TABLE events AS SELECT ? AS destination", [destination])
+    query = public_events(None)
+    assert con.execute(f"SELECT destination FROM ({query})").fetchone() == (masked,)
 
 
 def test_an_unknown_channel_is_quarantined(tmp_path: Path):

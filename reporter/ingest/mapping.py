@@ -71,8 +71,8 @@ INTEGER_TYPES = {
     "UINTEGER",
     "UBIGINT",
 }
-# E.164 calling codes are prefix-free, so one alternation finds a number's country code.
-_CALLING_CODES = "|".join(str(c) for c in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE, key=str))
+# E.164 calling codes are prefix-free: a number starts with exactly one of them.
+_CODES = sorted(str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
 def normalise(name: str) -> str:
@@ -96,63 +96,86 @@ def resolve_columns(columns: list[str], extra: Mapping[str, tuple[str, ...]]) ->
     return resolved
 
 
-def text(expr: str) -> str:
-    """Trimmed text, with empty strings as NULL (the webhook sends "" for missing values)."""
-    return f"NULLIF(TRIM(CAST({expr} AS VARCHAR)), '')"
+def text(expr: str, dtype: str = "VARCHAR", trim: bool = True) -> str:
+    """Text with empty strings as NULL (the webhook sends "" for missing values); trimmed if asked."""
+    value = expr if dtype == "VARCHAR" else f"CAST({expr} AS VARCHAR)"
+    return f"NULLIF(TRIM({value}), '')" if trim else f"NULLIF({value}, '')"
+
+
+def is_missing(expr: str, dtype: str) -> str:
+    """True where a field has no value: NULL, or blank text. Typed columns are never cast to text."""
+    return f"(NULLIF(TRIM({expr}), '') IS NULL)" if dtype == "VARCHAR" else f"({expr} IS NULL)"
 
 
 def status_code(expr: str, dtype: str) -> str:
+    """A non-negative integer code, or NULL (then the row is quarantined as bad_status_code)."""
     if dtype in INTEGER_TYPES:
         return f"CAST({expr} AS BIGINT)"
-    return f"CASE WHEN regexp_full_match({text(expr)}, '[0-9]{{1,18}}') THEN CAST({text(expr)} AS BIGINT) END"
-
-
-_OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*(Z|z|UTC|[+-][0-9]{2}(:?[0-9]{2})?)$"
+    t = text(expr)
+    return f"CASE WHEN NOT contains({t}, '.') THEN TRY_CAST({t} AS UBIGINT)::BIGINT END"
 
 
 def event_time(expr: str, dtype: str, zone: str) -> str:
-    """UTC TIMESTAMPTZ from epoch s/ms, ISO 8601 with an offset or Z, or naive text in `zone`."""
-    tz = quote_literal(zone)
+    """UTC TIMESTAMPTZ from a timestamp column, epoch s/ms, or ISO 8601 text.
+
+    Text without an offset is read in the session's time zone, which the pipeline sets to the
+    input's zone while it stages that input (one cast instead of a regex per row).
+    """
     if dtype == "TIMESTAMP WITH TIME ZONE":
         return expr
     if dtype.startswith("TIMESTAMP"):
-        return f"timezone({tz}, CAST({expr} AS TIMESTAMP))"
+        return f"timezone({quote_literal(zone)}, CAST({expr} AS TIMESTAMP))"
     if dtype in INTEGER_TYPES:
-        return f"CASE WHEN {expr} >= 100000000000 THEN {_epoch(expr, 1000)} ELSE {_epoch(expr, 1000000)} END"
+        return f"CASE WHEN {expr} >= 100000000000 THEN {_epoch_ms(expr)} ELSE to_timestamp({expr}) END"
     t = text(expr)
     return (
-        f"CASE WHEN regexp_full_match({t}, '[0-9]{{13}}') THEN {_epoch(t, 1000)} "
-        f"WHEN regexp_full_match({t}, '[0-9]{{10}}') THEN {_epoch(t, 1000000)} "
-        f"WHEN regexp_matches({t}, '{_OFFSET}') "
-        f"THEN TRY_CAST(regexp_replace({t}, '\\s*UTC$', 'Z') AS TIMESTAMPTZ) "
-        f"ELSE timezone({tz}, TRY_CAST({t} AS TIMESTAMP)) END"
+        f"CASE WHEN length({t}) = 13 AND TRY_CAST({t} AS BIGINT) IS NOT NULL THEN {_epoch_ms(f'CAST({t} AS BIGINT)')} "
+        f"WHEN length({t}) = 10 AND TRY_CAST({t} AS BIGINT) IS NOT NULL THEN to_timestamp(CAST({t} AS BIGINT)) "
+        f"ELSE TRY_CAST({t} AS TIMESTAMPTZ) END"
     )
 
 
-def _epoch(expr: str, to_micros: int) -> str:
-    """Epoch seconds (to_micros 1e6) or milliseconds (1e3) as a UTC TIMESTAMPTZ."""
-    return f"make_timestamp(CAST({expr} AS BIGINT) * {to_micros})::TIMESTAMPTZ"
+def _epoch_ms(expr: str) -> str:
+    return f"(to_timestamp({expr} // 1000) + to_milliseconds({expr} % 1000))"
 
 
-def channel_norm(expr: str) -> str:
-    """The same normalisation as reporter.codes.channels.normalise_spelling, in SQL."""
-    return f"TRIM(regexp_replace(lower({text(expr)}), '[^a-z0-9]+', ' ', 'g'))"
+def _in_list(values: list[str]) -> str:
+    return ", ".join(quote_literal(v) for v in values)
 
 
-def mask_destination(expr: str) -> str:
-    """Country code and last three digits of a phone number; the domain of an email; else the last 4."""
-    d = text(expr)
-    digits = f"regexp_replace({d}, '[^0-9]', '', 'g')"
-    cc = f"regexp_extract({digits}, '^({_CALLING_CODES})')"
-    return (
+def masked(source: str, column: str, alias: str) -> str:
+    """`source` (a query) plus `alias`: `column` masked.
+
+    A phone number keeps its country code (only when written with + or 00) and last three digits;
+    an email keeps its domain; anything else its last four characters. Computed in layers because
+    DuckDB evaluates a repeated sub-expression each time it appears.
+    """
+    by_len = {n: _in_list([c for c in _CODES if len(c) == n]) for n in (1, 2)}
+    d = quote_ident(column)
+    layer1 = (
+        f"SELECT *, CASE WHEN TRY_CAST(ltrim({d}, '+') AS UBIGINT) IS NOT NULL THEN {d} "
+        f"ELSE translate({d}, ' ()-.', '') END AS __m_s FROM ({source})"
+    )
+    layer2 = (
+        "SELECT *, starts_with(__m_s, '+') OR starts_with(__m_s, '00') AS __m_intl, "
+        "CASE WHEN starts_with(__m_s, '+') THEN substr(__m_s, 2) WHEN starts_with(__m_s, '00') "
+        f"THEN substr(__m_s, 3) ELSE __m_s END AS __m_dg FROM ({layer1})"
+    )
+    layer3 = (
+        "SELECT *, TRY_CAST(__m_dg AS UBIGINT) IS NOT NULL AND length(__m_dg) BETWEEN 6 AND 15 AS __m_phone, "
+        f"CASE WHEN left(__m_dg, 1) IN ({by_len[1]}) THEN left(__m_dg, 1) "
+        f"WHEN left(__m_dg, 2) IN ({by_len[2]}) THEN left(__m_dg, 2) ELSE left(__m_dg, 3) END AS __m_cc "
+        f"FROM ({layer2})"
+    )
+    mask = (
         f"CASE WHEN {d} IS NULL THEN NULL "
-        f"WHEN contains({d}, '@') THEN '***@' || lower(regexp_extract({d}, '@([^@]*)$', 1)) "
-        f"WHEN regexp_full_match({d}, '(\\+|00)[0-9][0-9 ().-]{{5,}}') THEN "
-        f"'+' || {cc} || repeat('*', greatest(length({digits}) - length({cc}) - 3, 0)) || right({digits}, 3) "
-        f"WHEN regexp_full_match({d}, '[0-9][0-9 ().-]{{5,}}') THEN "
-        f"repeat('*', greatest(length({digits}) - 3, 0)) || right({digits}, 3) "
+        f"WHEN contains({d}, '@') THEN '***@' || lower(split_part({d}, '@', -1)) "
+        "WHEN __m_phone AND __m_intl THEN "
+        "'+' || __m_cc || repeat('*', greatest(length(__m_dg) - length(__m_cc) - 3, 0)) || right(__m_dg, 3) "
+        "WHEN __m_phone THEN repeat('*', length(__m_dg) - 3) || right(__m_dg, 3) "
         f"WHEN length({d}) > 8 THEN '***' || right({d}, 4) ELSE '***' END"
     )
+    return f"SELECT * EXCLUDE (__m_s, __m_intl, __m_dg, __m_phone, __m_cc), {mask} AS {quote_ident(alias)} FROM ({layer3})"
 
 
 def destination_hash(expr: str, key: bytes | None) -> str:
@@ -164,8 +187,8 @@ def destination_hash(expr: str, key: bytes | None) -> str:
     key = key.ljust(64, b"\0")
     ipad = bytes(b ^ 0x36 for b in key).hex()
     opad = bytes(b ^ 0x5C for b in key).hex()
-    inner = f"unhex(sha256(unhex('{ipad}') || encode({text(expr)})))"
-    return f"CASE WHEN {text(expr)} IS NOT NULL THEN sha256(unhex('{opad}') || {inner}) END"
+    inner = f"unhex(sha256(unhex('{ipad}') || encode({expr})))"
+    return f"CASE WHEN {expr} IS NOT NULL THEN sha256(unhex('{opad}') || {inner}) END"
 
 
 def hmac_reference(value: str, key: bytes) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from reporter.codes.channels import spellings
+from reporter.codes.channels import channel_key, spellings
 from reporter.config import Config
 from reporter.engine import quote_ident, quote_literal
 from reporter.errors import ReconciliationError
@@ -31,14 +31,15 @@ EVENT_COLUMNS = (
     "event_id",
     "status_description",
     "delivery_status",
-    "destination",
-    "destination_hash",
+    "destination",  # unmasked here, in memory only: writers mask it (see extracts.py)
     "sender",
     "tenant",
     "carrier",
     "callback_data",
     "correlation_id",
 )
+# Channel spellings that are already in normal form: a row spelled so cannot have an unknown channel.
+_PLAIN_SPELLINGS = sorted(s for s in spellings() if " " not in s)
 _LINE_BASE = 10**12  # events_all carries file index * base + line, so min() finds the first occurrence
 
 
@@ -88,19 +89,16 @@ class IngestResult:
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE events_all (event_time TIMESTAMPTZ, message_id VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE events_empty (event_time TIMESTAMPTZ, message_id VARCHAR, "
         "channel VARCHAR, status_code BIGINT, region VARCHAR, event_id VARCHAR, status_description VARCHAR, "
-        "delivery_status VARCHAR, destination VARCHAR, destination_hash VARCHAR, sender VARCHAR, "
-        "tenant VARCHAR, carrier VARCHAR, callback_data VARCHAR, correlation_id VARCHAR, __src BIGINT)"
+        "delivery_status VARCHAR, destination VARCHAR, sender VARCHAR, "
+        "tenant VARCHAR, carrier VARCHAR, callback_data VARCHAR, correlation_id VARCHAR)"
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE channel_map (text VARCHAR PRIMARY KEY, channel VARCHAR)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
         "raw VARCHAR, rows BIGINT)"
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE channel_spellings (spelling VARCHAR PRIMARY KEY, channel VARCHAR)"
-    )
-    con.executemany("INSERT INTO channel_spellings VALUES (?, ?)", list(spellings().items()))
 
 
 def _line_expr(staged: readers.Staged) -> str:
@@ -118,6 +116,7 @@ class _Ingest:
     def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions) -> None:
         self.con, self.options = con, options
         self.parquet_reference: dict[str, str] | None = None
+        self.accepted_parts: list[str] = []  # one SELECT of accepted rows per staged file
 
     def spec_maker(self, source: Source) -> readers.SpecMaker:
         config = self.options.config
@@ -134,9 +133,7 @@ class _Ingest:
         def make(columns: dict[str, str], webhook: bool) -> readers.StageSpecs:
             resolved = mapping.resolve_columns(list(columns), {} if webhook else config.columns)
             fields = {f: readers.FieldSpec(quote_ident(c), columns[c]) for f, c in resolved.items()}
-            return readers.StageSpecs(
-                fields, zone, fallback_region, self.options.hmac_key, sorted(set(spellings()))
-            )
+            return readers.StageSpecs(fields, zone, fallback_region, _PLAIN_SPELLINGS)
 
         return make
 
@@ -148,6 +145,15 @@ class _Ingest:
         )
 
     def stage(self, index: int, source: Source, stats: FileStats) -> readers.Staged | None:
+        """Stage one source with the session in its time zone (naive times are read in it)."""
+        _, zone = self.options.config.for_path(source.path)
+        self.con.execute("SET TimeZone = ?", [zone])
+        try:
+            return self._stage(index, source, stats)
+        finally:
+            self.con.execute("SET TimeZone = 'UTC'")
+
+    def _stage(self, index: int, source: Source, stats: FileStats) -> readers.Staged | None:
         table = f"stage_{index}"
         make = self.spec_maker(source)
         if source.format == "csv":
@@ -196,22 +202,25 @@ class _Ingest:
             self.split(index, staged, stats)
 
     def split(self, index: int, staged: readers.Staged, stats: FileStats) -> None:
+        """Bad rows and reader rejects to the quarantine; the stage itself holds the good rows."""
         con, table, line = self.con, staged.table, _line_expr(staged)
-        staged_rows = _count(con, f"SELECT count(*) FROM {table}")
-        stats.rows_read = staged_rows + len(staged.rejects)
+        stats.rows_read = _count(con, f"SELECT count(*) FROM {table}") + len(staged.rejects)
         if stats.rows_read == 0:
             con.execute(f"DROP TABLE {table}")
             reason = "header_only" if staged.header_lines else "empty_file"
             self.quarantine_whole(stats, reason, "the file has no data rows")
             return
-        columns = ", ".join(f"s.__c_{c}" if c != "channel" else "cs.channel" for c in EVENT_COLUMNS)
+        # Channel spellings are few: map the distinct ones with the dimension's own channel_key.
+        texts = con.execute(
+            f"SELECT DISTINCT __c_channel_text FROM {table} WHERE __c_channel_text IS NOT NULL "
+            "AND __c_channel_text NOT IN (SELECT text FROM channel_map)"
+        ).fetchall()
+        if texts:
+            con.executemany("INSERT INTO channel_map VALUES (?, ?)", [[t, channel_key(t)] for (t,) in texts])
         con.execute(
-            f"INSERT INTO events_all SELECT {columns}, {index} * {_LINE_BASE} + {line} FROM {table} s "
-            f"JOIN channel_spellings cs ON cs.spelling = s.__c_channel_norm WHERE s.__c_reason IS NULL"
-        )
-        con.execute(
-            f"INSERT INTO quarantine SELECT ?, {line}, s.__c_reason, NULL, s.__c_raw, 1 FROM {table} s "
-            f"WHERE s.__c_reason IS NOT NULL",
+            f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
+            f"{mapping.mask_raw('s.__c_raw')}, 1 FROM {table} s "
+            "LEFT JOIN channel_map m ON m.text = s.__c_channel_text WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
             [stats.path],
         )
         if staged.rejects:
@@ -219,11 +228,23 @@ class _Ingest:
                 "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, 1)",
                 [[stats.path, r.line, r.reason, r.detail, _mask(con, r.raw)] for r in staged.rejects],
             )
-        con.execute(f"DROP TABLE {table}")
-        stats.accepted = _count(con, f"SELECT count(*) FROM events_all WHERE __src // {_LINE_BASE} = {index}")
+        columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
+        self.accepted_parts.append(
+            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src FROM {table} s "
+            "JOIN channel_map m ON m.text = s.__c_channel_text WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
+        )
+        stats.accepted = _count(con, f"SELECT count(*) FROM ({self.accepted_parts[-1]})")
         stats.quarantined = _count(
             con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path]
         )
+
+
+def _event_column(name: str, present: frozenset[str]) -> str:
+    if name == "channel":
+        return "m.channel"
+    if name in ("event_time", "status_code", "region", "message_id") or name in present:
+        return f"s.__c_{name} AS {name}"
+    return f"CAST(NULL AS VARCHAR) AS {name}"
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
@@ -236,19 +257,38 @@ def _mask(con: duckdb.DuckDBPyConnection, raw: str) -> str:
     return str(row[0]) if row else ""
 
 
-def _deduplicate(con: duckdb.DuckDBPyConnection, files: list[FileStats]) -> None:
-    """Keep the first occurrence of each exact duplicate event, in input order."""
+def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats]) -> None:
+    """`events`: every accepted event but the later copies of exact duplicates, in input order.
+
+    The stage tables stay the storage (no copy); rows are hashed first and only rows whose hash
+    repeats are compared column by column, so the common case costs one hash and one integer GROUP BY.
+    """
     cols = ", ".join(EVENT_COLUMNS)
+    empty = f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src FROM events_empty"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {' UNION ALL '.join(parts) or empty}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_hash AS SELECT __src, hash({cols}) AS h FROM events_all")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE events AS SELECT {cols}, "
-        f"CAST(__first // {_LINE_BASE} AS INTEGER) AS source_index, __first % {_LINE_BASE} AS source_line "
-        f"FROM (SELECT {cols}, min(__src) AS __first FROM events_all GROUP BY ALL) ORDER BY __first"
+        "CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT __src FROM event_hash "
+        "WHERE h IN (SELECT h FROM event_hash GROUP BY h HAVING count(*) > 1)"
     )
-    unique = dict(con.execute("SELECT source_index, count(*) FROM events GROUP BY ALL").fetchall())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dup_later AS SELECT __src FROM ("
+        f"SELECT __src, row_number() OVER (PARTITION BY {cols} ORDER BY __src) AS n FROM events_all "
+        f"WHERE __src IN (SELECT __src FROM dup_candidates)) WHERE n > 1"
+    )
+    con.execute("DROP TABLE event_hash")
+    con.execute("DROP TABLE dup_candidates")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "
+        f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line "
+        "FROM events_all WHERE __src NOT IN (SELECT __src FROM dup_later)"
+    )
+    dropped = dict(
+        con.execute(f"SELECT __src // {_LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()
+    )
     for index, stats in enumerate(files):
-        stats.unique = int(unique.get(index, 0))
-        stats.duplicates = stats.accepted - stats.unique
-    con.execute("DROP TABLE events_all")
+        stats.duplicates = int(dropped.get(index, 0))
+        stats.unique = stats.accepted - stats.duplicates
 
 
 def ingest(
@@ -270,7 +310,7 @@ def ingest(
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
         run.load(index, source, stats)
-    _deduplicate(con, files)
+    _deduplicate(con, run.accepted_parts, files)
     for stats in files:
         if not stats.reconciles():
             raise ReconciliationError(

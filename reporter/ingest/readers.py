@@ -46,6 +46,7 @@ class Staged:
     header_lines: int  # lines before the first data record (1 for a CSV header)
     rejects: list[Reject] = field(default_factory=list)
     ordinal_from_rowid: bool = True  # CSV: the stage's rowid is the record's ordinal
+    present: frozenset[str] = frozenset()  # optional fields the source has (absent ones are not stored)
 
 
 SpecMaker = Callable[[dict[str, str], bool], "StageSpecs"]
@@ -102,7 +103,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: 
     cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
     raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
-    return Staged(table, header_lines=1, rejects=_collect_rejects(con, table + "_rej"))
+    return Staged(table, header_lines=1, rejects=_collect_rejects(con, table + "_rej"), present=specs.present)
 
 
 def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> list[Reject]:
@@ -176,7 +177,7 @@ def stage_json(
     specs = make(dict.fromkeys(names, "VARCHAR"), webhook)
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, '__raw', '__ordinal', '__json_reason')}")
     con.execute(f"DROP TABLE {lines}")
-    return Staged(table, header_lines=0, rejects=rejects, ordinal_from_rowid=False), webhook
+    return Staged(table, 0, rejects, ordinal_from_rowid=False, present=specs.present), webhook
 
 
 def parquet_schema(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
@@ -199,17 +200,19 @@ def stage_parquet(
         + ") AS VARCHAR)"
     )
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, '__ordinal')}")
-    return Staged(table, header_lines=0, ordinal_from_rowid=False)
+    return Staged(table, header_lines=0, ordinal_from_rowid=False, present=specs.present)
 
 
 class StageSpecs:
-    """The stage query for one source: canonical fields, masked destination, reason, raw text.
+    """The stage query for one source: canonical fields, a reason for each bad row, its raw text.
 
     Computed columns are prefixed `__c_` so they never collide with a source's own columns.
+    The destination stays unmasked in the stage (memory only); every writer masks it.
     """
 
-    OPTIONAL = (
+    TEXT_FIELDS = (
         "message_id",
+        "destination",
         "event_id",
         "status_description",
         "delivery_status",
@@ -221,60 +224,58 @@ class StageSpecs:
     )
 
     def __init__(
-        self,
-        fields: dict[str, FieldSpec],
-        zone: str,
-        region: str,
-        hmac_key: bytes | None,
-        channels: list[str],
+        self, fields: dict[str, FieldSpec], zone: str, region: str, known_channels: list[str]
     ) -> None:
-        self.fields, self.zone, self.region, self.hmac_key = fields, zone, region, hmac_key
-        self.channels = channels
+        self.fields, self.zone, self.region = fields, zone, region
+        self.known_channels = known_channels  # lower-case spellings that need no raw text kept
+        self.present = frozenset(n for n in self.TEXT_FIELDS if n in fields)
 
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
         f = self.fields
-        code, time, chan, dest = (
-            f.get(n, null) for n in ("status_code", "event_time", "channel", "destination")
-        )
-        region = mapping.text(f["region"].expr) if "region" in f else "NULL"
+        code, time, chan = (f.get(n, null) for n in ("status_code", "event_time", "channel"))
+        region = mapping.text(f["region"].expr, f["region"].dtype) if "region" in f else "NULL"
+        message_id = f.get("message_id", null)
         return [
             f"{mapping.event_time(time.expr, time.dtype, self.zone)} AS __c_event_time",
-            f"{mapping.text(time.expr)} AS __c_event_time_text",
+            f"{mapping.is_missing(time.expr, time.dtype)} AS __c_event_time_missing",
             f"{mapping.status_code(code.expr, code.dtype)} AS __c_status_code",
-            f"{mapping.text(code.expr)} AS __c_status_code_text",
-            f"{mapping.text(chan.expr)} AS __c_channel_text",
-            f"{mapping.channel_norm(chan.expr)} AS __c_channel_norm",
+            f"{mapping.is_missing(code.expr, code.dtype)} AS __c_status_code_missing",
+            f"{mapping.text(chan.expr, chan.dtype)} AS __c_channel_text",
             f"coalesce({region}, {quote_literal(self.region)}) AS __c_region",
-            f"{mapping.mask_destination(dest.expr)} AS __c_destination",
-            f"{mapping.destination_hash(dest.expr, self.hmac_key)} AS __c_destination_hash",
-            *[f"{mapping.text(f.get(n, null).expr)} AS __c_{n}" for n in self.OPTIONAL],
+            f"{mapping.text(message_id.expr, message_id.dtype)} AS __c_message_id",
+            # Descriptive fields are kept as written (no TRIM: it costs a pass per column).
+            *[
+                f"{mapping.text(f[n].expr, f[n].dtype, trim=False)} AS __c_{n}"
+                for n in self.TEXT_FIELDS
+                if n != "message_id" and n in f
+            ],
         ]
 
     def select(self, scan: str, raw: str, ordinal: str, extra_reason: str | None = None) -> str:
-        known = ", ".join(quote_literal(c) for c in self.channels)
         reason = (
-            "CASE WHEN __c_status_code_text IS NULL THEN 'missing_status_code' "
+            "CASE WHEN __c_status_code_missing THEN 'missing_status_code' "
             "WHEN __c_status_code IS NULL THEN 'bad_status_code' "
-            "WHEN __c_event_time_text IS NULL THEN 'missing_event_time' "
+            "WHEN __c_event_time_missing THEN 'missing_event_time' "
             "WHEN __c_event_time IS NULL THEN 'bad_event_time' "
-            "WHEN __c_channel_text IS NULL THEN 'missing_channel' "
-            f"WHEN __c_channel_norm NOT IN ({known}) THEN 'unknown_channel' END"
+            "WHEN __c_channel_text IS NULL THEN 'missing_channel' END"
         )
         if extra_reason:
             reason = f"coalesce({extra_reason}, {reason})"
+        known = ", ".join(quote_literal(c) for c in self.known_channels)
+        # Raw text is kept for bad rows, and for rows whose channel may turn out unknown.
+        keep_raw = f"__c_reason IS NOT NULL OR lower(__c_channel_text) NOT IN ({known})"
         kept = [
             "__c_event_time",
             "__c_status_code",
-            "__c_channel_norm",
+            "__c_channel_text",
             "__c_region",
-            "__c_destination",
-            "__c_destination_hash",
-            *[f"__c_{n}" for n in self.OPTIONAL],
+            "__c_message_id",
+            *[f"__c_{n}" for n in sorted(self.present - {"message_id"})],
         ]
         inner = f"SELECT *, {', '.join(self._columns())}, {ordinal} AS __c_ordinal FROM {scan}"
         return (
             f"SELECT {', '.join(kept)}, __c_ordinal, __c_reason, "
-            f"CASE WHEN __c_reason IS NOT NULL THEN {mapping.mask_raw(raw)} END AS __c_raw "
+            f"CASE WHEN {keep_raw} THEN {raw} END AS __c_raw "
             f"FROM (SELECT *, {reason} AS __c_reason FROM ({inner}))"
         )

@@ -25,7 +25,7 @@ def run_ingest(
     try:
         result = ingest(con, inputs, options, progress)
         register_files(con, result)
-        write_ingest_extracts(con, out)
+        write_ingest_extracts(con, out, options.hmac_key)
         timings = {"seconds": round(time.monotonic() - started, 3)}
         write_manifest(out / "manifest.json", manifest(result, {"timings": timings}))
     finally:

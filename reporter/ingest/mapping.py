@@ -128,9 +128,10 @@ def event_time(expr: str, dtype: str, zone: str) -> str:
     if dtype in INTEGER_TYPES:
         return f"CASE WHEN {expr} >= 100000000000 THEN {_epoch_ms(expr)} ELSE to_timestamp({expr}) END"
     t = text(expr)
+    number = f"TRY_CAST({t} AS BIGINT)"
     return (
-        f"CASE WHEN length({t}) = 13 AND TRY_CAST({t} AS BIGINT) IS NOT NULL THEN {_epoch_ms(f'CAST({t} AS BIGINT)')} "
-        f"WHEN length({t}) = 10 AND TRY_CAST({t} AS BIGINT) IS NOT NULL THEN to_timestamp(CAST({t} AS BIGINT)) "
+        f"CASE WHEN length({t}) = 13 AND {number} IS NOT NULL THEN {_epoch_ms(number)} "
+        f"WHEN length({t}) = 10 AND {number} IS NOT NULL THEN to_timestamp({number}) "
         f"ELSE TRY_CAST({t} AS TIMESTAMPTZ) END"
     )
 
@@ -175,7 +176,8 @@ def masked(source: str, column: str, alias: str) -> str:
         "WHEN __m_phone THEN repeat('*', length(__m_dg) - 3) || right(__m_dg, 3) "
         f"WHEN length({d}) > 8 THEN '***' || right({d}, 4) ELSE '***' END"
     )
-    return f"SELECT * EXCLUDE (__m_s, __m_intl, __m_dg, __m_phone, __m_cc), {mask} AS {quote_ident(alias)} FROM ({layer3})"
+    helpers = "__m_s, __m_intl, __m_dg, __m_phone, __m_cc"
+    return f"SELECT * EXCLUDE ({helpers}), {mask} AS {quote_ident(alias)} FROM ({layer3})"
 
 
 def destination_hash(expr: str, key: bytes | None) -> str:

@@ -220,7 +220,8 @@ class _Ingest:
         con.execute(
             f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
             f"{mapping.mask_raw('s.__c_raw')}, 1 FROM {table} s "
-            "LEFT JOIN channel_map m ON m.text = s.__c_channel_text WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
+            "LEFT JOIN channel_map m ON m.text = s.__c_channel_text "
+            "WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
             [stats.path],
         )
         if staged.rejects:
@@ -231,7 +232,8 @@ class _Ingest:
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.accepted_parts.append(
             f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src FROM {table} s "
-            "JOIN channel_map m ON m.text = s.__c_channel_text WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
+            "JOIN channel_map m ON m.text = s.__c_channel_text "
+            "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
         )
         stats.accepted = _count(con, f"SELECT count(*) FROM ({self.accepted_parts[-1]})")
         stats.quarantined = _count(

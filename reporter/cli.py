@@ -18,6 +18,7 @@ from reporter.codes import CHANNEL_KEYS, CodeFilter, build_dimension, channel_ke
 from reporter.codes.rules import FAILURE_CATEGORIES, STATUS_CLASSES
 from reporter.errors import ExitCode, ReporterError, UsageError
 from reporter.export import FORMATS, write_result
+from reporter.generate import FORMATS as GENERATE_FORMATS
 
 # Columns a terminal table shows; the other formats carry every column.
 TABLE_COLUMNS = (
@@ -175,6 +176,26 @@ def ingest(
     result = run_ingest(list(inputs), out, config_path, region, progress=_progress())
     if verbose:
         click.echo(_reconciliation(result), err=True)
+
+
+@cli.command()
+@click.option("--events", type=click.IntRange(min=0), required=True, help="Events to write in total.")
+@click.option("--format", "fmt", type=click.Choice(GENERATE_FORMATS), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Output folder.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option("--days", type=click.IntRange(min=1), default=1, show_default=True, help="Days to span.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2026-11-23", show_default=True)
+@click.option("--files", type=click.IntRange(min=1), default=1, show_default=True, help="Files to write.")
+def generate(events: int, fmt: str, out: Path, seed: int, days: int, start: Any, files: int) -> None:
+    """Write realistic synthetic delivery logs (multi-event lifecycles) for tests and benchmarks.
+
+    Prints the files written, one per line. Codes come from the code dimension; webhook bodies
+    are written under region=<r>/ folders, as the vendor's payload carries no region.
+    """
+    from reporter.generate import generate as write_logs
+
+    for path in write_logs(out, events, fmt, seed=seed, days=days, start=start.date(), files=files):
+        click.echo(str(path))
 
 
 def _progress() -> Any:

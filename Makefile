@@ -15,9 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/reporter codes --format parquet --out reports/sample/extracts/status_codes.parquet
-	$(BIN)/reporter ingest sample_logs --out reports/sample
-	@echo "Report written to reports/sample/ (manifest.json, extracts/events.parquet, extracts/quarantine.parquet, extracts/status_codes.parquet)"
+	$(BIN)/reporter run sample_logs --out reports/sample
+	@echo "Report: reports/sample/report.html (extracts in reports/sample/extracts/, SQL: .venv/bin/duckdb reports/sample/warehouse.duckdb)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -16,7 +16,7 @@ import click
 from reporter import __version__
 from reporter.codes import CHANNEL_KEYS, CodeFilter, build_dimension, channel_key, explain_code, select_codes
 from reporter.codes.rules import FAILURE_CATEGORIES, STATUS_CLASSES
-from reporter.errors import ExitCode, ReporterError, UsageError
+from reporter.errors import ExitCode, InputError, ReporterError, UsageError
 from reporter.export import FORMATS, write_result
 from reporter.generate import FORMATS as GENERATE_FORMATS
 
@@ -196,6 +196,120 @@ def generate(events: int, fmt: str, out: Path, seed: int, days: int, start: Any,
 
     for path in write_logs(out, events, fmt, seed=seed, days=days, start=start.date(), files=files):
         click.echo(str(path))
+
+
+@cli.command("run")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Output folder.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="TOML config.")
+@click.option("--region", help="Region for inputs that name none.")
+@click.option(
+    "--start", type=click.DateTime(["%Y-%m-%d"]), help="First day of the period (message's first event)."
+)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the period.")
+@click.option("--verbose", "-v", is_flag=True, help="Print the reconciliation per file.")
+def run_command(
+    inputs: tuple[str, ...],
+    out: Path,
+    config_path: Path | None,
+    region: str | None,
+    start: Any,
+    end: Any,
+    verbose: bool,
+) -> None:
+    """Ingest, classify, break down and write the extracts, warehouse, report and manifest to OUT.
+
+    Silent on success unless --verbose.
+    """
+    from reporter.run import RunOptions, run
+
+    options = RunOptions(
+        inputs, out, config_path, region, start.date() if start else None, end.date() if end else None
+    )
+    result = run(options, progress=_progress())
+    if verbose:
+        click.echo(_reconciliation(result), err=True)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def warehouse(run_dir: Path) -> None:
+    """Rebuild RUN_DIR/warehouse.duckdb (views with absolute paths), e.g. after the folder moved."""
+    from reporter.warehouse import build_warehouse
+
+    build_warehouse(run_dir)
+
+
+WAREHOUSE_OPTION = click.option(
+    "--warehouse",
+    "warehouse_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("reports/sample/warehouse.duckdb"),
+    show_default=True,
+    help="The warehouse to query.",
+)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A query parameter (repeatable)."
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the named queries and their parameters.")
+@WAREHOUSE_OPTION
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option(
+    "--raw", is_flag=True, help="CSV: do not defuse cells that a spreadsheet would run as formulas."
+)
+def query(
+    name: str | None,
+    params: tuple[str, ...],
+    list_queries: bool,
+    warehouse_path: Path,
+    fmt: str,
+    out: Path | None,
+    raw: bool,
+) -> None:
+    """Run a named query from queries/ against a warehouse (the report runs the same files)."""
+    from reporter.queries import get_query, load_queries, parse_params, run_query
+
+    if list_queries:
+        for q in load_queries().values():
+            click.echo(f"{q.name}\t{q.title}\t" + ", ".join(f"{k}: {v}" for k, v in q.params.items()))
+        return
+    if not name:
+        raise UsageError("give a query NAME, or --list")
+    named = get_query(name)
+    values = parse_params(params, named)
+    with _open_warehouse(warehouse_path) as con:
+        frame = run_query(con, named, values)
+    write_result(frame, fmt, out, defuse=fmt == "csv" and not raw)
+
+
+@cli.command()
+@click.argument("statement")
+@WAREHOUSE_OPTION
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file.")
+@click.option(
+    "--raw", is_flag=True, help="CSV: do not defuse cells that a spreadsheet would run as formulas."
+)
+def sql(statement: str, warehouse_path: Path, fmt: str, out: Path | None, raw: bool) -> None:
+    """Run one read-only SELECT against a warehouse."""
+    from reporter.queries import run_select
+
+    with _open_warehouse(warehouse_path) as con:
+        frame = run_select(con, statement)
+    write_result(frame, fmt, out, defuse=fmt == "csv" and not raw)
+
+
+def _open_warehouse(path: Path) -> Any:
+    from reporter.engine import connect
+
+    if not path.exists():
+        raise InputError(f"{path}: no warehouse here (run 'reporter run ... --out DIR' first)")
+    return connect(path, read_only=True)
 
 
 def _progress() -> Any:

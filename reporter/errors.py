@@ -60,6 +60,12 @@ class ReconciliationError(ReporterError):
     exit_code = ExitCode.DATA
 
 
+class QueryError(ReporterError):
+    """A named query is malformed, or failed when it ran."""
+
+    exit_code = ExitCode.DATA
+
+
 class OutputError(ReporterError):
     """An output file or folder could not be created."""
 

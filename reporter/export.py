@@ -68,8 +68,10 @@ WRITERS: dict[str, Callable[[pl.DataFrame], bytes]] = {
 FORMATS = tuple(WRITERS)
 
 
-def write_result(frame: pl.DataFrame, fmt: str, out: Path | None) -> None:
+def write_result(frame: pl.DataFrame, fmt: str, out: Path | None, defuse: bool = False) -> None:
     """Write `frame` in `fmt` to `out` (atomically), or to stdout when `out` is None."""
+    if defuse:
+        frame = defuse_formulas(frame)
     if fmt not in WRITERS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     if fmt == "parquet" and out is None:

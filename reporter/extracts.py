@@ -13,7 +13,7 @@ import polars as pl
 
 from reporter import __version__
 from reporter.engine import quote_literal
-from reporter.fsio import atomic_path, write_text
+from reporter.fsio import atomic_dir, atomic_path, write_text
 from reporter.ingest import IngestResult, mapping
 
 
@@ -49,7 +49,14 @@ def write_ingest_extracts(con: duckdb.DuckDBPyConnection, out: Path, hmac_key: b
 
 
 def register_files(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
-    files = pl.DataFrame({"source_index": range(len(result.files)), "path": [f.path for f in result.files]})
+    files = pl.DataFrame(
+        {
+            "source_index": range(len(result.files)),
+            "path": [f.path for f in result.files],
+            "sha256": [f.sha256 for f in result.files],
+        },
+        schema={"source_index": pl.Int32(), "path": pl.String(), "sha256": pl.String()},
+    )
     con.register("ingest_files_df", files)
     con.execute("CREATE OR REPLACE TEMP TABLE ingest_files AS SELECT * FROM ingest_files_df")
     con.unregister("ingest_files_df")
@@ -78,3 +85,49 @@ def manifest(result: IngestResult, extra: dict[str, Any] | None = None) -> dict[
 
 def write_manifest(path: Path, data: dict[str, Any]) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def public_messages(hmac_key: bytes | None) -> str:
+    """The messages as they may leave the process: destination masked, keyed hash beside it."""
+    hashed = (
+        f"SELECT *, {mapping.destination_hash('destination', hmac_key)} AS destination_hash FROM messages"
+    )
+    masked = mapping.masked(hashed, "destination", "destination_masked")
+    return (
+        f"SELECT * EXCLUDE (destination, destination_masked), destination_masked AS destination "
+        f"FROM ({masked})"
+    )
+
+
+def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, hmac_key: bytes | None) -> None:
+    """extracts/messages/date=YYYY-MM-DD/*.parquet, built under a temporary name, then renamed."""
+    with atomic_dir(folder) as tmp:
+        con.execute(
+            f"COPY ({public_messages(hmac_key)} ORDER BY date, first_event_at, message_key) "
+            f"TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), "
+            "OVERWRITE_OR_IGNORE true)"
+        )
+
+
+def register_inputs(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
+    """`inputs`: one row per input file with its reconciliation figures."""
+    frame = pl.DataFrame([asdict(f) for f in result.files], schema=INPUT_SCHEMA)
+    con.register("inputs_df", frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE inputs AS SELECT * FROM inputs_df")
+    con.unregister("inputs_df")
+
+
+INPUT_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String(),
+    "format": pl.String(),
+    "size": pl.Int64(),
+    "sha256": pl.String(),
+    "compression": pl.String(),
+    "webhook": pl.Boolean(),
+    "rows_read": pl.Int64(),
+    "accepted": pl.Int64(),
+    "quarantined": pl.Int64(),
+    "unique": pl.Int64(),
+    "duplicates": pl.Int64(),
+    "whole_file": pl.String(),
+}

@@ -28,3 +28,18 @@ def test_every_exit_code_is_in_the_readme():
 
     for code in ExitCode:
         assert f"| {int(code)} | {code.name} |" in README, code
+
+
+def test_every_extract_column_is_documented(tmp_path):
+    import polars as pl
+
+    from reporter.run import RunOptions, run
+    from tests.conftest import DATA
+
+    run(RunOptions((str(DATA / "webhook.ndjson"), str(DATA / "bom.csv")), tmp_path))
+    doc = (ROOT / "docs" / "extracts.md").read_text(encoding="utf-8")
+    for path in sorted((tmp_path / "extracts").rglob("*.parquet")):
+        # The dimension's columns are documented once, in the README.
+        text = README if path.name.startswith("status_code") else doc
+        for column in pl.read_parquet_schema(path):
+            assert f"`{column}`" in text, f"{column} of {path.name} is not documented"

@@ -166,7 +166,7 @@ class _Ingest:
         if changed:
             rows = self.con.execute(
                 f"SELECT count(*) FROM read_parquet({quote_literal(str(source.path))})"
-            ).fetchone()
+            ).fetchall()[0]
             self.quarantine_whole(stats, "schema_changed", changed, int(rows[0]) if rows else 0)
             return None
         return readers.stage_parquet(self.con, source, table, make, schema)
@@ -250,12 +250,12 @@ def _event_column(name: str, present: frozenset[str]) -> str:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
-    row = con.execute(sql, params or []).fetchone()
+    row = con.execute(sql, params or []).fetchall()[0]
     return int(row[0]) if row else 0
 
 
 def _mask(con: duckdb.DuckDBPyConnection, raw: str) -> str:
-    row = con.execute(f"SELECT {mapping.mask_raw('?')}", [raw]).fetchone()
+    row = con.execute(f"SELECT {mapping.mask_raw('?')}", [raw]).fetchall()[0]
     return str(row[0]) if row else ""
 
 

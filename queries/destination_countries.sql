@@ -1,0 +1,15 @@
+-- title: Destination countries
+-- description: Messages, failures and failure rate per destination country (from the E.164 number) for SMS, MMS, WhatsApp and Voice.
+-- param start: first date included (YYYY-MM-DD); all dates when omitted
+-- param end: last date included (YYYY-MM-DD); all dates when omitted
+SELECT
+    channel,
+    coalesce(destination_country, 'unknown') AS destination_country,
+    count(*) AS messages,
+    count(*) FILTER (WHERE is_failure) AS failures,
+    round(count(*) FILTER (WHERE is_failure) / count(*), 4) AS failure_rate
+FROM messages
+WHERE channel IN ('sms', 'mms', 'whatsapp', 'voice')
+    AND date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
+GROUP BY ALL
+ORDER BY channel, messages DESC, destination_country

@@ -1,0 +1,13 @@
+-- title: Messages per hour
+-- description: Messages per hour of their first event (UTC), channel and final status class.
+-- param start: first date included (YYYY-MM-DD); all dates when omitted
+-- param end: last date included (YYYY-MM-DD); all dates when omitted
+SELECT
+    date_trunc('hour', first_event_at) AS hour,
+    channel,
+    status_class,
+    count(*) AS messages
+FROM messages
+WHERE date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
+GROUP BY ALL
+ORDER BY hour, channel, status_class

@@ -1,0 +1,88 @@
+"""`reporter run`: ingest -> outcomes -> breakdowns -> extracts, warehouse, report, manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from reporter.codes import build_dimension
+from reporter.config import load_config
+from reporter.engine import connect
+from reporter.extracts import (
+    copy_parquet,
+    manifest,
+    register_files,
+    register_inputs,
+    write_manifest,
+    write_messages,
+)
+from reporter.ingest import IngestOptions, IngestResult, ingest
+from reporter.outcomes import build_outcomes, register_dimension
+from reporter.queries import load_queries, run_query
+from reporter.report import write_summary
+from reporter.warehouse import build_warehouse
+
+# Extracts computed by named queries (DESIGN.md §5).
+QUERY_EXTRACTS = ("by_channel_region_class", "by_code", "daily")
+TABLE_EXTRACTS = ("quarantine", "status_codes", "status_code_rows", "event_counts", "inputs")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    inputs: tuple[str, ...]
+    out: Path
+    config: Path | None = None
+    region: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
+    """Keep the messages (by first event) and event counts of the period; the quarantine stays whole."""
+    for table in ("messages", "event_counts"):
+        con.execute(
+            f"DELETE FROM {table} WHERE date < coalesce(?, DATE '0001-01-01') "
+            "OR date > coalesce(?, DATE '9999-12-31')",
+            [start, end],
+        )
+
+
+def run(options: RunOptions, progress: Callable[[int, int, Path], None] | None = None) -> IngestResult:
+    started = time.monotonic()
+    config = load_config(options.config)
+    ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
+    dimension = build_dimension()
+    con = connect()
+    try:
+        result = ingest(con, list(options.inputs), ingest_options, progress)
+        register_files(con, result)
+        register_inputs(con, result)
+        register_dimension(con, dimension)
+        counts = build_outcomes(con)
+        _limit_period(con, options.start, options.end)
+        extracts = options.out / "extracts"
+        write_messages(con, extracts / "messages", ingest_options.hmac_key)
+        queries = load_queries()
+        for name in QUERY_EXTRACTS:
+            frame = run_query(con, queries[name])
+            con.register("q_df", frame)
+            copy_parquet(con, "SELECT * FROM q_df", extracts / f"{name}.parquet")
+            con.unregister("q_df")
+        for table in TABLE_EXTRACTS:
+            copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
+        write_summary(con, queries, options.out / "report.html", result)
+        build_warehouse(options.out)
+        extra = {
+            "period": {"start": options.start, "end": options.end},
+            "outcomes": counts,
+            "timings": {"seconds": round(time.monotonic() - started, 3)},
+        }
+        write_manifest(options.out / "manifest.json", manifest(result, extra))
+    finally:
+        con.close()
+    return result

@@ -82,7 +82,8 @@ def build_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(
         "CREATE OR REPLACE TEMP TABLE messages AS "
         "SELECT m.*, p.country AS destination_country FROM messages m LEFT JOIN destination_prefixes p "
-        f"ON p.prefix = left({_E164.format('m.destination')}, {_PREFIX_DIGITS}) AND m.channel IN {_PHONE_CHANNELS}"
+        f"ON p.prefix = left({_E164.format('m.destination')}, {_PREFIX_DIGITS}) "
+        f"AND m.channel IN {_PHONE_CHANNELS}"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")

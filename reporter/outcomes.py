@@ -49,6 +49,18 @@ _E164 = "regexp_replace(regexp_replace({}, '^00', '+'), '[^0-9+]', '', 'g')"
 _PHONE_CHANNELS = "('sms', 'mms', 'whatsapp', 'voice')"
 
 
+def _country(number: str) -> str | None:
+    """The number's region; for a number phonenumbers deems invalid, its calling code's main region."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
+        parsed.country_code
+    )
+    return region if region and region != "ZZ" else None
+
+
 def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     """`destination_prefixes`: region code per international-number prefix, via phonenumbers."""
     prefixes = con.execute(
@@ -58,11 +70,7 @@ def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     rows = []
     for prefix, example in prefixes:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(example, None))
-        except phonenumbers.NumberParseException:
-            region = None
-        rows.append([prefix, region if region and region != "ZZ" else None])
+        rows.append([prefix, _country(example)])
     con.execute(
         "CREATE OR REPLACE TEMP TABLE destination_prefixes (prefix VARCHAR PRIMARY KEY, country VARCHAR)"
     )

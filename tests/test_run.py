@@ -1,0 +1,165 @@
+"""`reporter run` end to end on sample_logs: the contract's files, the warehouse, the named queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from reporter.cli import cli
+from reporter.queries import load_queries
+from tests.conftest import ROOT
+
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+CONTRACT = [
+    "report.html",
+    "manifest.json",
+    "warehouse.duckdb",
+    "extracts/by_channel_region_class.parquet",
+    "extracts/by_code.parquet",
+    "extracts/daily.parquet",
+    "extracts/quarantine.parquet",
+    "extracts/status_codes.parquet",
+]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "r"
+    result = CliRunner().invoke(cli, ["run", str(ROOT / "sample_logs"), "--out", str(out)])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), result.stderr
+    return out
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_run_writes_every_file_of_the_contract(run_dir):
+    for name in CONTRACT:
+        assert (run_dir / name).is_file(), name
+    days = sorted(p.name for p in (run_dir / "extracts" / "messages").iterdir())
+    assert days == ["date=2026-11-23", "date=2026-11-24", "date=2026-11-25"]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["reconciliation"]["balanced"] is True
+    assert manifest["reconciliation"]["accepted"] == 6097
+
+
+def test_messages_extract_agrees_with_the_breakdown(run_dir):
+    messages = pl.read_parquet(run_dir / "extracts" / "messages" / "**" / "*.parquet", hive_partitioning=True)
+    cells = pl.read_parquet(run_dir / "extracts" / "by_channel_region_class.parquet")
+    assert messages.height == cells["messages"].sum()
+    assert messages["events"].sum() == cells["events"].sum() == 6097
+    assert messages["destination"].str.contains(r"^\+\d{1,3}\*+\d{3}$|^\*\*\*@|^\*").all()
+
+
+def test_duckdb_cli_opens_the_warehouse_from_another_folder(run_dir, tmp_path):
+    if not DUCKDB_CLI.exists():
+        pytest.skip("duckdb CLI not installed in this environment (make test installs duckdb-cli)")
+    out = subprocess.run(
+        [
+            str(DUCKDB_CLI),
+            str(run_dir / "warehouse.duckdb"),
+            "-csv",
+            "-c",
+            "SELECT sum(messages) FROM by_code",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    total = int(out.stdout.splitlines()[1])
+    assert total == pl.read_parquet(run_dir / "extracts" / "by_code.parquet")["messages"].sum()
+
+
+def test_a_moved_run_is_repaired_by_reporter_warehouse(run_dir, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(run_dir, moved)
+    broken = shutil.move(str(run_dir), str(tmp_path / "gone"))  # the old paths no longer exist
+    try:
+        failed = invoke(
+            "sql", "SELECT count(*) FROM messages", "--warehouse", str(moved / "warehouse.duckdb")
+        )
+        assert failed.exit_code == 65
+        assert invoke("warehouse", str(moved)).exit_code == 0
+        fixed = invoke(
+            "sql",
+            "SELECT count(*) AS n FROM messages",
+            "--warehouse",
+            str(moved / "warehouse.duckdb"),
+            "--format",
+            "csv",
+        )
+        assert fixed.exit_code == 0
+        assert int(fixed.stdout.splitlines()[1]) > 0
+    finally:
+        shutil.move(broken, str(run_dir))
+
+
+def test_every_named_query_is_documented_and_runs_on_the_warehouse(run_dir):
+    queries = load_queries()
+    assert len(queries) >= 11
+    for name, q in queries.items():
+        assert q.title and q.description, name
+        for param, doc in q.params.items():
+            assert doc.strip(), (name, param)
+        result = invoke("query", name, "--warehouse", str(run_dir / "warehouse.duckdb"), "--format", "json")
+        assert result.exit_code == 0, (name, result.stderr)
+        assert isinstance(json.loads(result.stdout), list)
+
+
+def test_query_list_and_params(run_dir):
+    listing = invoke("query", "--list")
+    assert listing.exit_code == 0
+    assert "top_failures\tTop failure codes per channel\t" in listing.stdout
+    wh = str(run_dir / "warehouse.duckdb")
+    one = invoke("query", "top_failures", "--param", "limit=1", "--warehouse", wh, "--format", "json")
+    rows = json.loads(one.stdout)
+    assert len(rows) == len({r["channel"] for r in rows})  # one code per channel
+    bad = invoke("query", "top_failures", "--param", "colour=red", "--warehouse", wh)
+    assert bad.exit_code == 64
+    assert bad.stderr.startswith("reporter: query top_failures has no parameter 'colour'")
+
+
+def test_csv_output_defuses_formulas_unless_raw(run_dir):
+    wh = str(run_dir / "warehouse.duckdb")
+    statement = "SELECT '=HYPERLINK(1)' AS a, '+1' AS b, 'plain' AS c, 7 AS n"
+    safe = list(
+        csv.reader(io.StringIO(invoke("sql", statement, "--warehouse", wh, "--format", "csv").stdout))
+    )
+    assert safe[1] == ["'=HYPERLINK(1)", "'+1", "plain", "7"]
+    raw = list(
+        csv.reader(
+            io.StringIO(invoke("sql", statement, "--warehouse", wh, "--format", "csv", "--raw").stdout)
+        )
+    )
+    assert raw[1] == ["=HYPERLINK(1)", "+1", "plain", "7"]
+
+
+def test_sql_is_read_only(run_dir):
+    wh = str(run_dir / "warehouse.duckdb")
+    result = invoke("sql", "DROP VIEW messages", "--warehouse", wh)
+    assert result.exit_code == 64
+    assert result.stderr == "reporter: reporter sql runs exactly one SELECT statement\n"
+    missing = invoke("sql", "SELECT 1", "--warehouse", str(run_dir / "nope.duckdb"))
+    assert missing.exit_code == 66
+
+
+def test_run_with_a_period(tmp_path):
+    out = tmp_path / "r"
+    result = invoke(
+        "run", str(ROOT / "sample_logs"), "--out", str(out), "--start", "2026-11-24", "--end", "2026-11-24"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (out / "extracts" / "messages").iterdir()) == ["date=2026-11-24"]
+    daily = pl.read_parquet(out / "extracts" / "daily.parquet")
+    assert {str(d) for d in daily["date"].to_list()} == {"2026-11-24"}

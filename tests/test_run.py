@@ -32,7 +32,7 @@ CONTRACT = [
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
+def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "r"
     result = CliRunner().invoke(cli, ["run", str(ROOT / "sample_logs"), "--out", str(out)])
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", ""), result.stderr

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lint bench-ingest clean setup
+.PHONY: report test lint bench bench-ingest clean setup
 
 setup: $(STAMP)
 
@@ -27,6 +27,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # Benchmarks, never tests: figures are ratios against the bare engine in the same run.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_run.py
+
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
 

@@ -20,6 +20,7 @@ def connect(
     con = duckdb.connect(str(database), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+    con.execute("SET enable_progress_bar = false")  # a cron run prints nothing on success
     if memory_limit:
         con.execute("SET memory_limit = ?", [memory_limit])
     if temp_directory is not None:
@@ -35,3 +36,22 @@ def quote_ident(name: str) -> str:
 def quote_literal(value: str) -> str:
     """Quote a string literal for DuckDB table-function options that take no parameters."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list[object]]
+) -> None:
+    """Append rows to a table in one statement (executemany runs one statement per row)."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    con.register("__insert_rows", data)
+    try:
+        con.execute(
+            f"INSERT INTO {quote_ident(table)} ({', '.join(quote_ident(c) for c in columns)}) "
+            f"SELECT * FROM __insert_rows"
+        )
+    finally:
+        con.unregister("__insert_rows")

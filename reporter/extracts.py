@@ -100,10 +100,13 @@ def public_messages(hmac_key: bytes | None) -> str:
 
 
 def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, hmac_key: bytes | None) -> None:
-    """extracts/messages/date=YYYY-MM-DD/*.parquet, built under a temporary name, then renamed."""
+    """extracts/messages/date=YYYY-MM-DD/*.parquet, built under a temporary name, then renamed.
+
+    Rows keep the order of message_rows (date, message_key): DuckDB preserves insertion order.
+    """
     with atomic_dir(folder) as tmp:
         con.execute(
-            f"COPY ({public_messages(hmac_key)} ORDER BY date, first_event_at, message_key) "
+            f"COPY ({public_messages(hmac_key)}) "
             f"TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), "
             "OVERWRITE_OR_IGNORE true)"
         )

@@ -14,11 +14,8 @@ import phonenumbers
 
 from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
+from reporter.engine import insert_rows
 from reporter.errors import ReconciliationError
-
-# Destination country comes from the first digits of an international number: a calling code and
-# enough digits after it to tell the regions that share it apart (1 = US, CA, ...; 44 = GB, JE, ...).
-_PREFIX_DIGITS = 7
 
 
 def pipeline_sql(name: str) -> str:
@@ -41,12 +38,7 @@ def register_dimension(con: duckdb.DuckDBPyConnection, dimension: Dimension) -> 
     rows = [
         [code, klass, klass.capitalize()] for code, klass in LIFECYCLE_CODES.items() if klass != "unknown"
     ]
-    con.executemany("INSERT INTO lifecycle_codes VALUES (?, ?, ?)", rows)
-
-
-# International digits of a destination: "00" becomes "+", punctuation goes.
-_E164 = "regexp_replace(regexp_replace({}, '^00', '+'), '[^0-9+]', '', 'g')"
-_PHONE_CHANNELS = "('sms', 'mms', 'whatsapp', 'voice')"
+    insert_rows(con, "lifecycle_codes", ["code", "status_class", "message"], rows)
 
 
 def _country(number: str) -> str | None:
@@ -62,40 +54,40 @@ def _country(number: str) -> str | None:
 
 
 def _country_table(con: duckdb.DuckDBPyConnection) -> None:
-    """`destination_prefixes`: region code per international-number prefix, via phonenumbers."""
+    """`destination_prefixes`: the country of each destination prefix, from one number per prefix."""
     prefixes = con.execute(
-        f"SELECT left(d, {_PREFIX_DIGITS}) AS p, any_value(d) FROM ("
-        f"SELECT {_E164.format('destination')} AS d FROM messages WHERE channel IN {_PHONE_CHANNELS}) "
-        "WHERE d LIKE '+%' GROUP BY p"
+        "SELECT destination_prefix, any_value(destination) FROM message_rows "
+        "WHERE destination_prefix IS NOT NULL GROUP BY ALL"
     ).fetchall()
-    rows = []
-    for prefix, example in prefixes:
-        rows.append([prefix, _country(example)])
     con.execute(
         "CREATE OR REPLACE TEMP TABLE destination_prefixes (prefix VARCHAR PRIMARY KEY, country VARCHAR)"
     )
-    if rows:
-        con.executemany("INSERT INTO destination_prefixes VALUES (?, ?)", rows)
+    insert_rows(con, "destination_prefixes", ["prefix", "country"], [[p, _country(n)] for p, n in prefixes])
 
 
 def build_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Create enriched_events, messages (with destination_country) and event_counts; return counts."""
+    """Create code_lookup, enriched_events, message_rows, messages (a view adding destination_country)
+    and event_counts; return the counts.
+
+    Destination country comes from the first digits of an international number (a calling code and
+    enough digits to tell apart the regions that share it: 1 = US, CA...; 44 = GB, JE...), looked up
+    once per distinct prefix with phonenumbers.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     events = _one(con, "SELECT count(*) FROM events")
-    enriched = _one(con, "SELECT count(*) FROM enriched_events")
-    if enriched != events:
-        raise ReconciliationError(f"enrichment changed the event count: {events} events, {enriched} enriched")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE messages AS {pipeline_sql('messages')}")
+    # message_rows is sorted (date, message_key), so every extract written from it is deterministic.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {pipeline_sql('messages')}")
     _country_table(con)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE messages AS "
-        "SELECT m.*, p.country AS destination_country FROM messages m LEFT JOIN destination_prefixes p "
-        f"ON p.prefix = left({_E164.format('m.destination')}, {_PREFIX_DIGITS}) "
-        f"AND m.channel IN {_PHONE_CHANNELS}"
+        "CREATE OR REPLACE TEMP VIEW messages AS SELECT m.* EXCLUDE (destination_prefix), "
+        "p.country AS destination_country FROM message_rows m "
+        "LEFT JOIN destination_prefixes p ON p.prefix = m.destination_prefix"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
     in_messages = _one(con, "SELECT coalesce(sum(events), 0) FROM messages")
+    # The joins to code_lookup are inner joins: these sums prove no event was lost or doubled.
     if not counted == in_messages == events:
         raise ReconciliationError(
             f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"

@@ -44,7 +44,7 @@ class RunOptions:
 
 def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
     """Keep the messages (by first event) and event counts of the period; the quarantine stays whole."""
-    for table in ("messages", "event_counts"):
+    for table in ("message_rows", "event_counts"):
         con.execute(
             f"DELETE FROM {table} WHERE date < coalesce(?, DATE '0001-01-01') "
             "OR date > coalesce(?, DATE '9999-12-31')",

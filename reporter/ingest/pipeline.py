@@ -16,7 +16,7 @@ import duckdb
 
 from reporter.codes.channels import channel_key, spellings
 from reporter.config import Config
-from reporter.engine import quote_ident, quote_literal
+from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import ReconciliationError
 from reporter.ingest import mapping, readers
 from reporter.ingest.sources import Source, detect, expand_inputs
@@ -95,6 +95,10 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
         "tenant VARCHAR, carrier VARCHAR, callback_data VARCHAR, correlation_id VARCHAR)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE channel_map (text VARCHAR PRIMARY KEY, channel VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE quarantine_rejects (file VARCHAR, line BIGINT, reason VARCHAR, "
+        "detail VARCHAR, raw VARCHAR)"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
         "raw VARCHAR, rows BIGINT)"
@@ -215,8 +219,7 @@ class _Ingest:
             f"SELECT DISTINCT __c_channel_text FROM {table} WHERE __c_channel_text IS NOT NULL "
             "AND __c_channel_text NOT IN (SELECT text FROM channel_map)"
         ).fetchall()
-        if texts:
-            con.executemany("INSERT INTO channel_map VALUES (?, ?)", [[t, channel_key(t)] for (t,) in texts])
+        insert_rows(con, "channel_map", ["text", "channel"], [[t, channel_key(t)] for (t,) in texts])
         con.execute(
             f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
             f"{mapping.mask_raw('s.__c_raw')}, 1 FROM {table} s "
@@ -224,11 +227,17 @@ class _Ingest:
             "WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
             [stats.path],
         )
-        if staged.rejects:
-            con.executemany(
-                "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, 1)",
-                [[stats.path, r.line, r.reason, r.detail, _mask(con, r.raw)] for r in staged.rejects],
-            )
+        insert_rows(
+            con,
+            "quarantine_rejects",
+            ["file", "line", "reason", "detail", "raw"],
+            [[stats.path, r.line, r.reason, r.detail, r.raw] for r in staged.rejects],
+        )
+        con.execute(
+            f"INSERT INTO quarantine SELECT file, line, reason, detail, {mapping.mask_raw('raw')}, 1 "
+            "FROM quarantine_rejects"
+        )
+        con.execute("DELETE FROM quarantine_rejects")
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.accepted_parts.append(
             f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src FROM {table} s "
@@ -252,11 +261,6 @@ def _event_column(name: str, present: frozenset[str]) -> str:
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
     row = con.execute(sql, params or []).fetchall()[0]
     return int(row[0]) if row else 0
-
-
-def _mask(con: duckdb.DuckDBPyConnection, raw: str) -> str:
-    row = con.execute(f"SELECT {mapping.mask_raw('?')}", [raw]).fetchall()[0]
-    return str(row[0]) if row else ""
 
 
 def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats]) -> None:

@@ -1,33 +1,26 @@
 -- One row per message: its final status is its highest-ranked event (read 5, delivered 4,
 -- failed/undelivered 3, submitted 2, queued 1, unknown 0), ties to the latest event_time, then
 -- the higher code. An event without a message_id is its own message.
-WITH keyed AS (
+-- The ordering key packs (rank, time in microseconds, code) into one HUGEINT: one comparison per event.
+WITH per_message AS (
     SELECT
-        *,
-        coalesce(message_id, 'event:' || left(source_sha256, 12) || ':' || source_line) AS message_key,
-        CASE status_class
-            WHEN 'read' THEN 5 WHEN 'delivered' THEN 4 WHEN 'failed' THEN 3 WHEN 'undelivered' THEN 3
-            WHEN 'submitted' THEN 2 WHEN 'queued' THEN 1 ELSE 0
-        END AS status_rank
-    FROM enriched_events
-),
-per_message AS (
-    SELECT
-        message_key,
+        coalesce(e.message_id, 'event:' || left(f.sha256, 12) || ':' || e.source_line) AS message_key,
         arg_max(
-            struct_pack(message_id, channel, region, event_time, status_code, status_class, code_message,
-                        failure_category, retryable, code_source, sender, tenant, carrier),
-            struct_pack(status_rank, event_time, status_code)
+            struct_pack(e.message_id, e.channel, e.region, e.event_time, e.status_code, e.status_class,
+                        e.code_message, e.failure_category, e.retryable, e.code_source, e.sender, e.tenant,
+                        e.carrier),
+            (CAST(e.status_rank AS HUGEINT) << 88) + (CAST(epoch_us(e.event_time) AS HUGEINT) << 24) + e.status_code
         ) AS final,
-        min(event_time) AS first_event_at,
-        max(event_time) AS last_event_at,
+        min(e.event_time) AS first_event_at,
+        max(e.event_time) AS last_event_at,
         count(*) AS events,
-        max(destination) AS destination,
-        bool_or(out_of_region) AS out_of_region,
-        bool_or(unsupported_channel) AS unsupported_channel,
-        bool_or(code_source = 'none') AS has_unknown_code
-    FROM keyed
-    GROUP BY message_key
+        max(e.destination) AS destination,
+        bool_or(e.out_of_region) AS out_of_region,
+        bool_or(e.unsupported_channel) AS unsupported_channel,
+        bool_or(e.code_source = 'none') AS has_unknown_code
+    FROM enriched_events AS e
+    JOIN ingest_files AS f ON f.source_index = e.source_index
+    GROUP BY ALL
 )
 SELECT
     CAST(first_event_at AS DATE) AS date,
@@ -50,7 +43,14 @@ SELECT
     unsupported_channel,
     has_unknown_code,
     destination,
+    -- The first digits of an international phone number: enough to tell its country (outcomes.py).
+    CASE
+        WHEN final.channel NOT IN ('sms', 'mms', 'whatsapp', 'voice') THEN NULL
+        WHEN starts_with(destination, '+') THEN left(destination, 7)
+        WHEN starts_with(destination, '00') THEN '+' || substr(destination, 3, 6)
+    END AS destination_prefix,
     final.sender,
     final.tenant,
     final.carrier
 FROM per_message
+ORDER BY date, message_key

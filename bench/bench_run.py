@@ -74,9 +74,8 @@ def main() -> None:
     print(
         f"input: {data} ({args.events:,} events, {data.stat().st_size / 1e6:.0f} MB), {os.cpu_count()} cores"
     )
-    print(
-        f"{'round':>5} {'reference s':>12} {'ref MB':>8} {'reporter s':>11} {'rep MB':>8} {'events/s':>11} {'ratio':>6}"
-    )
+    header = ("round", "reference s", "ref MB", "reporter s", "rep MB", "events/s", "ratio")
+    print("{:>5} {:>12} {:>8} {:>11} {:>8} {:>11} {:>6}".format(*header))
     for i in range(1, args.rounds + 1):
         for name in ("ref", "rep"):
             shutil.rmtree(CACHE / f"out-{name}", ignore_errors=True)

@@ -100,16 +100,22 @@ def public_messages(hmac_key: bytes | None) -> str:
 
 
 def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, hmac_key: bytes | None) -> None:
-    """extracts/messages/date=YYYY-MM-DD/*.parquet, built under a temporary name, then renamed.
+    """extracts/messages/date=YYYY-MM-DD/data_0.parquet, built under a temporary name, then renamed.
 
-    Rows keep the order of message_rows (date, message_key): DuckDB preserves insertion order.
+    One plain COPY per date rather than PARTITION_BY: the partitioned writer interleaves threads,
+    a plain COPY keeps message_rows' order (date, input order), so re-runs are byte-identical.
     """
+    dates = [d for (d,) in con.execute("SELECT DISTINCT date FROM message_rows ORDER BY date").fetchall()]
+    public = public_messages(hmac_key)
     with atomic_dir(folder) as tmp:
-        con.execute(
-            f"COPY ({public_messages(hmac_key)}) "
-            f"TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), "
-            "OVERWRITE_OR_IGNORE true)"
-        )
+        for day in dates:
+            part = tmp / f"date={day.isoformat()}"
+            part.mkdir()
+            con.execute(
+                f"COPY (SELECT * EXCLUDE (date) FROM ({public}) WHERE date = ?) "
+                f"TO {quote_literal(str(part / 'data_0.parquet'))} (FORMAT parquet, COMPRESSION zstd)",
+                [day],
+            )
 
 
 def register_inputs(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:

@@ -56,7 +56,7 @@ def _country(number: str) -> str | None:
 def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     """`destination_prefixes`: the country of each destination prefix, from one number per prefix."""
     prefixes = con.execute(
-        "SELECT destination_prefix, any_value(destination) FROM message_rows "
+        "SELECT destination_prefix, min(destination) FROM message_rows "
         "WHERE destination_prefix IS NOT NULL GROUP BY ALL"
     ).fetchall()
     con.execute(
@@ -79,10 +79,13 @@ def build_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     # message_rows is sorted (date, message_key), so every extract written from it is deterministic.
     con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {pipeline_sql('messages')}")
     _country_table(con)
+    # An UPDATE keeps the table's order (a join would not), so extracts stay byte-identical.
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW messages AS SELECT m.* EXCLUDE (destination_prefix), "
-        "p.country AS destination_country FROM message_rows m "
-        "LEFT JOIN destination_prefixes p ON p.prefix = m.destination_prefix"
+        "UPDATE message_rows AS m SET destination_country = p.country FROM destination_prefixes AS p "
+        "WHERE p.prefix = m.destination_prefix AND p.country IS NOT NULL"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW messages AS SELECT * EXCLUDE (destination_prefix) FROM message_rows"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")

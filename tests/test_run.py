@@ -163,3 +163,20 @@ def test_run_with_a_period(tmp_path):
     assert sorted(p.name for p in (out / "extracts" / "messages").iterdir()) == ["date=2026-11-24"]
     daily = pl.read_parquet(out / "extracts" / "daily.parquet")
     assert {str(d) for d in daily["date"].to_list()} == {"2026-11-24"}
+
+
+def test_the_same_inputs_give_byte_identical_extracts(run_dir, tmp_path):
+    import hashlib
+
+    again = tmp_path / "again"
+    assert invoke("run", str(ROOT / "sample_logs"), "--out", str(again)).exit_code == 0
+
+    def digests(folder: Path) -> dict[str, str]:
+        return {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((folder / "extracts").rglob("*.parquet"))
+        }
+
+    first, second = digests(run_dir), digests(again)
+    assert len(first) >= 11
+    assert first == second

@@ -286,8 +286,8 @@ def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[F
     con.execute("DROP TABLE dup_candidates")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "
-        f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line "
-        "FROM events_all WHERE __src NOT IN (SELECT __src FROM dup_later)"
+        f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line, "
+        "__src AS event_src FROM events_all WHERE __src NOT IN (SELECT __src FROM dup_later)"
     )
     dropped = dict(
         con.execute(f"SELECT __src // {_LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()

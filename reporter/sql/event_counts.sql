@@ -26,3 +26,4 @@ SELECT
     g.events
 FROM grouped AS g
 JOIN code_lookup AS c USING (channel, status_code)
+ORDER BY ALL

@@ -24,7 +24,7 @@ from reporter.extracts import (
 from reporter.ingest import IngestOptions, IngestResult, ingest
 from reporter.outcomes import build_outcomes, register_dimension
 from reporter.queries import load_queries, run_query
-from reporter.report import write_summary
+from reporter.report import write_report
 from reporter.warehouse import build_warehouse
 
 # Extracts computed by named queries (DESIGN.md §5).
@@ -75,7 +75,7 @@ def run(options: RunOptions, progress: Callable[[int, int, Path], None] | None =
             con.unregister("q_df")
         for table in TABLE_EXTRACTS:
             copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
-        write_summary(con, queries, options.out / "report.html", result)
+        write_report(con, queries, options.out, result, (options.start, options.end))
         build_warehouse(options.out)
         extra = {
             "period": {"start": options.start, "end": options.end},

@@ -1,61 +1,79 @@
-"""The HTML report. For now a plain summary page: totals, failure rate by channel, reconciliation."""
+"""The HTML report: report.html (images embedded, opens anywhere) and the email version in email/.
+
+    DIR/report.html          self-contained: charts as embedded PNG
+    DIR/email/body.html      the same page with charts as cid: references (Gmail shows no data: images)
+    DIR/email/<chart>.png    one PNG per chart; its stem is the Content-ID
+    DIR/email/body.txt       the plain-text alternative: headline figures
+    DIR/email/subject.txt    the default subject
+
+Both HTML files have their CSS inlined (css-inline, remote stylesheets off), a 640 px table layout,
+no JavaScript and no SVG. Every value from the logs is escaped by Jinja's autoescape.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import datetime as dt
 from pathlib import Path
-from typing import Any
 
+import css_inline
 import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reporter.fsio import write_text
+from reporter.fsio import atomic_dir, write_text
 from reporter.ingest import IngestResult
-from reporter.queries import NamedQuery, run_query
+from reporter.queries import NamedQuery
+from reporter.report.build import build_page
+from reporter.report.charts import Chart
+from reporter.report.context import ReportPage
+
+EMAIL_SIZE_LIMIT = 100_000  # bytes; Gmail clips a message near 102 KB
 
 
-@dataclass(frozen=True)
-class Table:
-    """A panel's table: column names and rows of display values."""
-
-    title: str
-    description: str
-    columns: list[str]
-    rows: list[list[Any]]
-
-
-@dataclass(frozen=True)
-class SummaryPage:
-    """What summary.html shows."""
-
-    messages: int
-    failures: int
-    reconciliation: dict[str, int]
-    panels: list[Table]
-
-
-def _environment() -> Environment:
+def _environment(html: bool) -> Environment:
     return Environment(
-        loader=PackageLoader("reporter.report", "templates"), autoescape=True, undefined=StrictUndefined
+        loader=PackageLoader("reporter.report", "templates"),
+        autoescape=html,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
     )
 
 
-def _panel(con: duckdb.DuckDBPyConnection, query: NamedQuery) -> Table:
-    frame = run_query(con, query)
-    return Table(query.title, query.description, frame.columns, [list(r) for r in frame.iter_rows()])
+def render_html(page: ReportPage, embed_images: bool) -> str:
+    """The page as HTML with inlined CSS; charts embedded (on disk) or as cid: (email)."""
+
+    def image_src(chart: Chart) -> str:
+        if embed_images:
+            return "data:image/png;base64," + base64.b64encode(chart.png).decode()
+        return f"cid:{chart.name}"
+
+    html = _environment(html=True).get_template("report.html").render(page=page, image_src=image_src)
+    inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+    return str(inliner.inline(html))
 
 
-def write_summary(
-    con: duckdb.DuckDBPyConnection, queries: dict[str, NamedQuery], path: Path, result: IngestResult
-) -> None:
-    row = con.execute("SELECT count(*), count(*) FILTER (WHERE is_failure) FROM messages").fetchall()[0]
-    messages, failures = (int(row[0]), int(row[1])) if row else (0, 0)
-    page = SummaryPage(
-        messages=messages,
-        failures=failures,
-        reconciliation=result.totals(),
-        panels=[
-            _panel(con, queries[n]) for n in ("channel_failure_rate", "by_failure_category", "data_quality")
-        ],
-    )
-    write_text(path, _environment().get_template("summary.html").render(page=page))
+def render_text(page: ReportPage) -> str:
+    return _environment(html=False).get_template("body.txt").render(page=page)
+
+
+def subject(page: ReportPage) -> str:
+    h = page.headline
+    return f"{page.title}: {h.messages:,} messages, {100 * h.failure_rate:.1f}% failed"
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    queries: dict[str, NamedQuery],
+    out: Path,
+    result: IngestResult,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+) -> ReportPage:
+    page = build_page(con, queries, result, period)
+    write_text(out / "report.html", render_html(page, embed_images=True))
+    with atomic_dir(out / "email") as tmp:
+        (tmp / "body.html").write_text(render_html(page, embed_images=False), encoding="utf-8")
+        (tmp / "body.txt").write_text(render_text(page), encoding="utf-8")
+        (tmp / "subject.txt").write_text(subject(page) + "\n", encoding="utf-8")
+        for chart in page.charts:
+            (tmp / f"{chart.name}.png").write_bytes(chart.png)
+    return page

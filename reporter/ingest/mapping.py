@@ -104,15 +104,16 @@ def text(expr: str, dtype: str = "VARCHAR", trim: bool = True) -> str:
 
 def is_missing(expr: str, dtype: str) -> str:
     """True where a field has no value: NULL, or blank text. Typed columns are never cast to text."""
-    return f"(NULLIF(TRIM({expr}), '') IS NULL)" if dtype == "VARCHAR" else f"({expr} IS NULL)"
+    return f"(NULLIF({expr}, '') IS NULL)" if dtype == "VARCHAR" else f"({expr} IS NULL)"
 
 
 def status_code(expr: str, dtype: str) -> str:
     """A non-negative integer code, or NULL (then the row is quarantined as bad_status_code)."""
     if dtype in INTEGER_TYPES:
         return f"CAST({expr} AS BIGINT)"
-    t = text(expr)
-    return f"CASE WHEN NOT contains({t}, '.') THEN TRY_CAST({t} AS UBIGINT)::BIGINT END"
+    # TRY_CAST ignores surrounding blanks but accepts "7500.0": a code with a dot is refused.
+    # No TRIM/NULLIF here: DuckDB would evaluate them once per reference, and the cast needs neither.
+    return f"CASE WHEN NOT contains({expr}, '.') THEN TRY_CAST({expr} AS UBIGINT)::BIGINT END"
 
 
 def event_time(expr: str, dtype: str, zone: str) -> str:
@@ -127,12 +128,12 @@ def event_time(expr: str, dtype: str, zone: str) -> str:
         return f"timezone({quote_literal(zone)}, CAST({expr} AS TIMESTAMP))"
     if dtype in INTEGER_TYPES:
         return f"CASE WHEN {expr} >= 100000000000 THEN {_epoch_ms(expr)} ELSE to_timestamp({expr}) END"
-    t = text(expr)
-    number = f"TRY_CAST({t} AS BIGINT)"
+    # The raw text, untrimmed: the casts ignore blanks, and each repeated TRIM would be evaluated.
+    number = f"TRY_CAST({expr} AS BIGINT)"
     return (
-        f"CASE WHEN length({t}) = 13 AND {number} IS NOT NULL THEN {_epoch_ms(number)} "
-        f"WHEN length({t}) = 10 AND {number} IS NOT NULL THEN to_timestamp({number}) "
-        f"ELSE TRY_CAST({t} AS TIMESTAMPTZ) END"
+        f"CASE WHEN length({expr}) = 13 AND {number} IS NOT NULL THEN {_epoch_ms(number)} "
+        f"WHEN length({expr}) = 10 AND {number} IS NOT NULL THEN to_timestamp({number}) "
+        f"ELSE TRY_CAST({expr} AS TIMESTAMPTZ) END"
     )
 
 

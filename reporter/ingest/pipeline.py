@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from reporter.codes.channels import channel_key, spellings
+from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import Config
 from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import ReconciliationError
@@ -38,8 +38,12 @@ EVENT_COLUMNS = (
     "callback_data",
     "correlation_id",
 )
-# Channel spellings that are already in normal form: a row spelled so cannot have an unknown channel.
-_PLAIN_SPELLINGS = sorted(s for s in spellings() if " " not in s)
+# Common exact spellings of known channels: a row spelled so cannot turn out to have an unknown
+# channel, so its raw text need not be kept (an exact IN test costs less than lower() per row).
+_PLAIN_SPELLINGS = sorted(
+    {v for s in spellings() if " " not in s for v in (s, s.upper(), s.capitalize())}
+    | {c.name for c in CHANNELS if channel_key(c.name) == c.key}
+)
 _LINE_BASE = 10**12  # events_all carries file index * base + line, so min() finds the first occurrence
 
 

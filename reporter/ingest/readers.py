@@ -227,7 +227,7 @@ class StageSpecs:
         self, fields: dict[str, FieldSpec], zone: str, region: str, known_channels: list[str]
     ) -> None:
         self.fields, self.zone, self.region = fields, zone, region
-        self.known_channels = known_channels  # lower-case spellings that need no raw text kept
+        self.known_channels = known_channels  # exact spellings that need no raw text kept
         self.present = frozenset(n for n in self.TEXT_FIELDS if n in fields)
 
     def _columns(self) -> list[str]:
@@ -241,7 +241,8 @@ class StageSpecs:
             f"{mapping.is_missing(time.expr, time.dtype)} AS __c_event_time_missing",
             f"{mapping.status_code(code.expr, code.dtype)} AS __c_status_code",
             f"{mapping.is_missing(code.expr, code.dtype)} AS __c_status_code_missing",
-            f"{mapping.text(chan.expr, chan.dtype)} AS __c_channel_text",
+            # Not trimmed: channel_key() normalises each distinct spelling in Python.
+            f"{mapping.text(chan.expr, chan.dtype, trim=False)} AS __c_channel_text",
             f"coalesce({region}, {quote_literal(self.region)}) AS __c_region",
             f"{mapping.text(message_id.expr, message_id.dtype)} AS __c_message_id",
             # Descriptive fields are kept as written (no TRIM: it costs a pass per column).
@@ -264,7 +265,7 @@ class StageSpecs:
             reason = f"coalesce({extra_reason}, {reason})"
         known = ", ".join(quote_literal(c) for c in self.known_channels)
         # Raw text is kept for bad rows, and for rows whose channel may turn out unknown.
-        keep_raw = f"__c_reason IS NOT NULL OR lower(__c_channel_text) NOT IN ({known})"
+        keep_raw = f"__c_reason IS NOT NULL OR __c_channel_text NOT IN ({known})"
         kept = [
             "__c_event_time",
             "__c_status_code",

@@ -303,3 +303,20 @@ def test_bad_config_names_the_file_and_key(tmp_path: Path, text, message):
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path):
+    header = "event_time,message_id,channel,status_code,region\n"
+    (tmp_path / "a.csv").write_text(
+        header + "2026-11-23T10:00:00Z,m1,SMS,7501,eu\n2026-11-23T10:00:01Z,m1,sms,7500,eu\n"
+    )
+    (tmp_path / "b.ndjson").write_text(
+        '{"event_time": "2026-11-23T10:00:00+00:00", "message_id": "m1", "channel": "sms", "status_code": 7501, '
+        '"region": "eu"}\n'
+    )
+    con = connect()
+    result = ingest(con, [str(tmp_path)])
+    a, b = result.files
+    assert (a.accepted, a.unique, a.duplicates) == (2, 2, 0)
+    assert (b.accepted, b.unique, b.duplicates) == (1, 0, 1)  # the same event as a.csv line 2
+    assert con.execute("SELECT count(*) FROM events").fetchall() == [(2,)]

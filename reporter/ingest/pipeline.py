@@ -244,7 +244,7 @@ class _Ingest:
         con.execute("DELETE FROM quarantine_rejects")
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.accepted_parts.append(
-            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src FROM {table} s "
+            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash FROM {table} s "
             "JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
         )
@@ -274,19 +274,18 @@ def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[F
     repeats are compared column by column, so the common case costs one hash and one integer GROUP BY.
     """
     cols = ", ".join(EVENT_COLUMNS)
-    empty = f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src FROM events_empty"
+    empty = f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src, CAST(NULL AS UBIGINT) AS __hash FROM events_empty"
     con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {' UNION ALL '.join(parts) or empty}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE event_hash AS SELECT __src, hash({cols}) AS h FROM events_all")
+    # The stage hashed every field but the channel: rows sharing a hash are the only candidates.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT __src FROM event_hash "
-        "WHERE h IN (SELECT h FROM event_hash GROUP BY h HAVING count(*) > 1)"
+        "CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT __src FROM events_all "
+        "WHERE __hash IN (SELECT __hash FROM events_all GROUP BY __hash HAVING count(*) > 1)"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE dup_later AS SELECT __src FROM ("
         f"SELECT __src, row_number() OVER (PARTITION BY {cols} ORDER BY __src) AS n FROM events_all "
         f"WHERE __src IN (SELECT __src FROM dup_candidates)) WHERE n > 1"
     )
-    con.execute("DROP TABLE event_hash")
     con.execute("DROP TABLE dup_candidates")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "

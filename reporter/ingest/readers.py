@@ -274,9 +274,15 @@ class StageSpecs:
             "__c_message_id",
             *[f"__c_{n}" for n in sorted(self.present - {"message_id"})],
         ]
+        # Every field but the channel (whose spelling may differ between copies of one event), in a
+        # fixed order with NULL for absent fields, so equal events hash alike whatever file holds them.
+        hashed = ", ".join(
+            f"__c_{n}" if n in self.present else "CAST(NULL AS VARCHAR)" for n in self.TEXT_FIELDS if n != "message_id"
+        )
         inner = f"SELECT *, {', '.join(self._columns())}, {ordinal} AS __c_ordinal FROM {scan}"
         return (
             f"SELECT {', '.join(kept)}, __c_ordinal, __c_reason, "
+            f"hash(__c_event_time, __c_status_code, __c_region, __c_message_id, {hashed}) AS __c_hash, "
             f"CASE WHEN {keep_raw} THEN {raw} END AS __c_raw "
             f"FROM (SELECT *, {reason} AS __c_reason FROM ({inner}))"
         )

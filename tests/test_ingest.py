@@ -311,8 +311,8 @@ def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path)
         header + "2026-11-23T10:00:00Z,m1,SMS,7501,eu\n2026-11-23T10:00:01Z,m1,sms,7500,eu\n"
     )
     (tmp_path / "b.ndjson").write_text(
-        '{"event_time": "2026-11-23T10:00:00+00:00", "message_id": "m1", "channel": "sms", "status_code": 7501, '
-        '"region": "eu"}\n'
+        '{"event_time": "2026-11-23T10:00:00+00:00", "message_id": "m1", "channel": "sms", '
+        '"status_code": 7501, "region": "eu"}\n'
     )
     con = connect()
     result = ingest(con, [str(tmp_path)])

@@ -244,7 +244,8 @@ class _Ingest:
         con.execute("DELETE FROM quarantine_rejects")
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.accepted_parts.append(
-            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash FROM {table} s "
+            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash "
+            f"FROM {table} s "
             "JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
         )

@@ -276,9 +276,8 @@ class StageSpecs:
         ]
         # Every field but the channel (whose spelling may differ between copies of one event), in a
         # fixed order with NULL for absent fields, so equal events hash alike whatever file holds them.
-        hashed = ", ".join(
-            f"__c_{n}" if n in self.present else "CAST(NULL AS VARCHAR)" for n in self.TEXT_FIELDS if n != "message_id"
-        )
+        optional = [n for n in self.TEXT_FIELDS if n != "message_id"]
+        hashed = ", ".join(f"__c_{n}" if n in self.present else "CAST(NULL AS VARCHAR)" for n in optional)
         inner = f"SELECT *, {', '.join(self._columns())}, {ordinal} AS __c_ordinal FROM {scan}"
         return (
             f"SELECT {', '.join(kept)}, __c_ordinal, __c_reason, "

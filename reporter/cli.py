@@ -312,6 +312,35 @@ def _open_warehouse(path: Path) -> Any:
     return connect(path, read_only=True)
 
 
+@cli.command("email")
+@click.argument("report_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--to", multiple=True, required=True, metavar="ADDR", help="A recipient (repeatable).")
+@click.option("--cc", multiple=True, metavar="ADDR", help="A copy recipient (repeatable).")
+@click.option("--subject", help="The subject (default: REPORT_DIR/email/subject.txt).")
+@click.option(
+    "--dry-run",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE.eml",
+    help="Write the message to FILE.eml and send nothing.",
+)
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="TOML config.")
+def email_command(
+    report_dir: Path,
+    to: tuple[str, ...],
+    cc: tuple[str, ...],
+    subject: str | None,
+    dry_run: Path | None,
+    config_path: Path | None,
+) -> None:
+    """Send a report's email/ folder as one HTML email with inline charts, over SMTP ([smtp] in the config).
+
+    Silent on success; the password comes from REPORTER_SMTP_PASSWORD, never from the config file.
+    """
+    from reporter.mail import EmailOptions, email_report
+
+    email_report(EmailOptions(report_dir, to, cc, subject, dry_run, config_path))
+
+
 def _progress() -> Any:
     """A per-file progress callback on a terminal; None otherwise (cron stays silent)."""
     if not sys.stderr.isatty():

@@ -10,6 +10,10 @@ status_code = ["result"]
 path = "logs/eu/**"
 region = "eu"
 timezone = "Europe/Paris"
+
+[smtp]                           # `reporter email`; the password comes from REPORTER_SMTP_PASSWORD only
+host = "smtp.example.com"
+sender = "Reports <reports@example.com>"
 """
 
 from __future__ import annotations
@@ -48,12 +52,29 @@ class InputRule:
     timezone: str | None = None
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """The [smtp] section; host and sender are checked when a message is built or sent, not here."""
+
+    host: str | None = None
+    port: int = 587
+    user: str | None = None
+    sender: str | None = None
+    security: str = "starttls"
+    allow_plaintext: bool = False
+    cafile: str | None = None  # a private CA to trust as well, resolved against the config's folder
+
+
 @dataclass(frozen=True)
 class Config:
     timezone: str = "UTC"
     region: str | None = None
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     inputs: tuple[InputRule, ...] = ()
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
@@ -80,6 +101,41 @@ def _check_zone(name: str, where: str) -> str:
     return name
 
 
+def _load_smtp(raw: Any, path: Path) -> SmtpConfig:
+    where = f"{path}: [smtp]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'smtp' must be a table ([smtp])")
+    if "password" in raw:
+        raise ConfigError(f"{where}: 'password' is never read from a file: set REPORTER_SMTP_PASSWORD")
+    types = {"host": str, "port": int, "user": str, "sender": str, "security": str, "allow_plaintext": bool}
+    _check_keys(raw, {*types, "cafile"}, where)
+    for key, value in raw.items():
+        expected = types.get(key, str)
+        # bool is an int in Python: `port = true` must not pass as port 1.
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            kind = {str: "a string", int: "an integer", bool: "true or false"}[expected]
+            raise ConfigError(f"{where}: {key!r} must be {kind}, not {value!r}")
+    security = raw.get("security", "starttls")
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"{where}: security must be one of {', '.join(SMTP_SECURITY)}, not {security!r}")
+    if security == "none" and not raw.get("allow_plaintext", False):
+        # Nothing travels unencrypted unless allow_plaintext says so, whatever `security` picks.
+        raise ConfigError(f"{where}: security = 'none' sends in clear: also set allow_plaintext = true")
+    port = raw.get("port", 465 if security == "ssl" else 587)
+    if not 0 < port < 65536:
+        raise ConfigError(f"{where}: port {port} is out of range")
+    cafile = raw.get("cafile")
+    return SmtpConfig(
+        host=raw.get("host"),
+        port=port,
+        user=raw.get("user"),
+        sender=raw.get("sender"),
+        security=security,
+        allow_plaintext=raw.get("allow_plaintext", False),
+        cafile=str(path.parent / Path(cafile).expanduser()) if cafile else None,
+    )
+
+
 def load_config(path: Path | None) -> Config:
     """The config at `path`, or the defaults when there is none."""
     if path is None:
@@ -90,7 +146,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    _check_keys(raw, {"timezone", "region", "columns", "inputs"}, str(path))
+    _check_keys(raw, {"timezone", "region", "columns", "inputs", "smtp"}, str(path))
     columns = raw.get("columns", {})
     _check_keys(columns, set(CANONICAL_FIELDS), f"{path}: [columns]")
     inputs = []
@@ -107,5 +163,6 @@ def load_config(path: Path | None) -> Config:
         region=raw.get("region"),
         columns={k: tuple(v if isinstance(v, list) else [v]) for k, v in columns.items()},
         inputs=tuple(inputs),
+        smtp=_load_smtp(raw.get("smtp", {}), path),
         source=str(path),
     )

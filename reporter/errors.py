@@ -70,3 +70,21 @@ class OutputError(ReporterError):
     """An output file or folder could not be created."""
 
     exit_code = ExitCode.CANT_CREATE
+
+
+class EmailContentError(ReporterError):
+    """A report's email/ folder does not hold together (a cid: without its PNG, a PNG never used)."""
+
+    exit_code = ExitCode.DATA
+
+
+class DeliveryError(ReporterError):
+    """The SMTP server refused the message for good, or no verified TLS connection could be made."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class TransientDeliveryError(DeliveryError):
+    """The SMTP server could not be reached or answered 4xx: the same command may succeed later."""
+
+    exit_code = ExitCode.TEMP_FAIL

@@ -124,7 +124,11 @@ def test_email_version_is_safe_for_gmail_and_outlook(run_dir):
     assert cids == {p.stem for p in email.glob("*.png")}
     assert all(img.get("alt") for img in report.images)
     assert "<style" not in html.split("</head>")[1]  # CSS is inlined into the body's elements
-    assert (email / "subject.txt").read_text().startswith("Delivery report, 2026-11-23 to 2026-11-25: ")
+    cells = pl.read_parquet(run_dir / "extracts" / "by_channel_region_class.parquet")
+    total = int(cells["messages"].sum())
+    failed = int(cells.filter(pl.col("status_class").is_in(["failed", "undelivered"]))["messages"].sum())
+    expected = f"Delivery report 2026-11-23 to 2026-11-25: {100 * failed / total:.1f}% failed of {total:,}\n"
+    assert (email / "subject.txt").read_text() == expected
     text = (email / "body.txt").read_text()
     assert Report(html).paragraphs[0] in text
 

@@ -57,8 +57,9 @@ def render_text(page: ReportPage) -> str:
 
 
 def subject(page: ReportPage) -> str:
+    """Short enough (under 70 characters for a few years of dates) that no client folds it."""
     h = page.headline
-    return f"{page.title}: {h.messages:,} messages, {100 * h.failure_rate:.1f}% failed"
+    return f"Delivery report {h.period}: {100 * h.failure_rate:.1f}% failed of {h.messages:,}"
 
 
 def write_report(

@@ -341,6 +341,60 @@ def email_command(
     email_report(EmailOptions(report_dir, to, cc, subject, dry_run, config_path))
 
 
+@cli.command()
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="The date to build (default: yesterday)."
+)
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First date of a range (backfill).")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last date of a range.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="TOML config.")
+@click.option(
+    "--input", "inputs", multiple=True, metavar="TEMPLATE", help="Input path with {date} and globs."
+)
+@click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Reports root folder.")
+@click.option("--resend", is_flag=True, help="Email the report again even if it was sent.")
+@click.option("--verbose", "-v", is_flag=True, help="Say what happened to each date.")
+def nightly(
+    day: Any,
+    first: Any,
+    last: Any,
+    config_path: Path | None,
+    inputs: tuple[str, ...],
+    reports: Path | None,
+    resend: bool,
+    verbose: bool,
+) -> None:
+    """Build reports/<date>/ for yesterday (or --date, or --from/--to): the cron job.
+
+    Silent on success; one stderr line and a sysexits code on failure. Safe to re-run (unchanged
+    inputs are skipped) and safe to kill (a date is renamed into place only when complete).
+    """
+    import datetime as dt
+
+    from reporter.config import load_config
+    from reporter.nightly import NightlyOptions, yesterday
+    from reporter.nightly import nightly as run_nightly
+
+    if day and (first or last):
+        raise UsageError("give --date, or --from and --to, not both")
+    if bool(first) != bool(last):
+        raise UsageError("--from and --to go together")
+    if first:
+        if last < first:
+            raise UsageError("--to is before --from")
+        dates = tuple(first.date() + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    else:
+        dates = (day.date() if day else yesterday(load_config(config_path).timezone),)
+    outcomes = run_nightly(NightlyOptions(dates, config_path, inputs, reports, resend))
+    for outcome in outcomes:
+        for note in outcome.notes:
+            # A warehouse that could not be refreshed is worth a line even on a quiet night.
+            if verbose or "not refreshed" in note:
+                click.echo(note, err=True)
+        if verbose:
+            click.echo(f"{outcome.date}: {outcome.status}", err=True)
+
+
 def _progress() -> Any:
     """A per-file progress callback on a terminal; None otherwise (cron stays silent)."""
     if not sys.stderr.isatty():

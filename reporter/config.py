@@ -69,12 +69,24 @@ class SmtpConfig:
 
 
 @dataclass(frozen=True)
+class NightlyConfig:
+    """`[nightly]`: what `reporter nightly` reads and where it publishes."""
+
+    inputs: tuple[str, ...] = ()  # path templates with {date} (YYYY-MM-DD) and globs
+    reports: Path = Path("reports")
+    email_to: tuple[str, ...] = ()
+    email_cc: tuple[str, ...] = ()
+    quarantine_max_share: float | None = None  # above it the run exits 65
+
+
+@dataclass(frozen=True)
 class Config:
     timezone: str = "UTC"
     region: str | None = None
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     inputs: tuple[InputRule, ...] = ()
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    nightly: NightlyConfig = field(default_factory=NightlyConfig)
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
@@ -146,7 +158,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    _check_keys(raw, {"timezone", "region", "columns", "inputs", "smtp"}, str(path))
+    _check_keys(raw, {"timezone", "region", "columns", "inputs", "smtp", "nightly"}, str(path))
     columns = raw.get("columns", {})
     _check_keys(columns, set(CANONICAL_FIELDS), f"{path}: [columns]")
     inputs = []
@@ -164,5 +176,31 @@ def load_config(path: Path | None) -> Config:
         columns={k: tuple(v if isinstance(v, list) else [v]) for k, v in columns.items()},
         inputs=tuple(inputs),
         smtp=_load_smtp(raw.get("smtp", {}), path),
+        nightly=_load_nightly(raw.get("nightly", {}), path),
         source=str(path),
+    )
+
+
+def _load_nightly(raw: dict[str, Any], path: Path) -> NightlyConfig:
+    where = f"{path}: [nightly]"
+    _check_keys(raw, {"inputs", "reports", "email_to", "email_cc", "quarantine_max_share"}, where)
+    lists = {}
+    for key in ("inputs", "email_to", "email_cc"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key!r} must be a list of strings")
+        lists[key] = tuple(value)
+    share = raw.get("quarantine_max_share")
+    if share is not None and not (isinstance(share, int | float) and 0 <= share <= 1):
+        raise ConfigError(f"{where}: 'quarantine_max_share' must be a number from 0 to 1")
+    # Relative paths are relative to the config file, so cron's working directory does not matter.
+    base = path.resolve().parent
+    inputs = tuple(t if Path(t).is_absolute() else str(base / t) for t in lists["inputs"])
+    reports = Path(raw.get("reports", "reports"))
+    return NightlyConfig(
+        inputs=inputs,
+        reports=reports if reports.is_absolute() else base / reports,
+        email_to=lists["email_to"],
+        email_cc=lists["email_cc"],
+        quarantine_max_share=None if share is None else float(share),
     )

@@ -88,3 +88,9 @@ class TransientDeliveryError(DeliveryError):
     """The SMTP server could not be reached or answered 4xx: the same command may succeed later."""
 
     exit_code = ExitCode.TEMP_FAIL
+
+
+class LockedError(ReporterError):
+    """Another run holds the nightly lock: try again later."""
+
+    exit_code = ExitCode.TEMP_FAIL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import platform
 from dataclasses import asdict
@@ -99,13 +100,17 @@ def public_messages(hmac_key: bytes | None) -> str:
     )
 
 
-def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, hmac_key: bytes | None) -> None:
+def write_messages(
+    con: duckdb.DuckDBPyConnection, folder: Path, hmac_key: bytes | None, empty_date: dt.date | None = None
+) -> None:
     """extracts/messages/date=YYYY-MM-DD/data_0.parquet, built under a temporary name, then renamed.
 
     One plain COPY per date rather than PARTITION_BY: the partitioned writer interleaves threads,
     a plain COPY keeps message_rows' order (date, input order), so re-runs are byte-identical.
     """
     dates = [d for (d,) in con.execute("SELECT DISTINCT date FROM message_rows ORDER BY date").fetchall()]
+    # No messages: still one valid, empty file (with its schema), so readers and globs find one.
+    dates = dates or [empty_date or dt.date(1970, 1, 1)]
     public = public_messages(hmac_key)
     with atomic_dir(folder) as tmp:
         for day in dates:

@@ -40,6 +40,7 @@ class RunOptions:
     region: str | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+    warehouse: bool = True  # the nightly job keeps one warehouse over all dates instead
 
 
 def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
@@ -52,7 +53,11 @@ def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt
         )
 
 
-def run(options: RunOptions, progress: Callable[[int, int, Path], None] | None = None) -> IngestResult:
+def run(
+    options: RunOptions,
+    progress: Callable[[int, int, Path], None] | None = None,
+    manifest_extra: dict[str, object] | None = None,
+) -> IngestResult:
     started = time.monotonic()
     config = load_config(options.config)
     ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
@@ -66,7 +71,7 @@ def run(options: RunOptions, progress: Callable[[int, int, Path], None] | None =
         counts = build_outcomes(con)
         _limit_period(con, options.start, options.end)
         extracts = options.out / "extracts"
-        write_messages(con, extracts / "messages", ingest_options.hmac_key)
+        write_messages(con, extracts / "messages", ingest_options.hmac_key, options.start)
         queries = load_queries()
         for name in QUERY_EXTRACTS:
             frame = run_query(con, queries[name])
@@ -76,8 +81,10 @@ def run(options: RunOptions, progress: Callable[[int, int, Path], None] | None =
         for table in TABLE_EXTRACTS:
             copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
         write_report(con, queries, options.out, result, (options.start, options.end))
-        build_warehouse(options.out)
+        if options.warehouse:
+            build_warehouse(options.out)
         extra = {
+            **(manifest_extra or {}),
             "period": {"start": options.start, "end": options.end},
             "outcomes": counts,
             "timings": {"seconds": round(time.monotonic() - started, 3)},

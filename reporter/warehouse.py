@@ -7,8 +7,14 @@ It is written in an older storage version so that the duckdb CLI of the 1.4/1.5 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import shutil
 from pathlib import Path
+
+import duckdb
 
 from reporter.engine import connect, quote_ident, quote_literal
 from reporter.errors import InputError
@@ -29,26 +35,84 @@ BASE_VIEWS = {
 _PARAM = re.compile(r"\$[A-Za-z_]\w*")
 
 
-def build_warehouse(run_dir: Path) -> Path:
-    """(Re)write RUN_DIR/warehouse.duckdb with views over RUN_DIR/extracts."""
-    run_dir = run_dir.resolve()
-    extracts = run_dir / "extracts"
-    if not (extracts / "status_codes.parquet").exists():
-        raise InputError(f"{run_dir}: no extracts here (expected {extracts}/status_codes.parquet)")
-    target = run_dir / WAREHOUSE_NAME
+def _write_views(target: Path, sources: dict[str, str]) -> None:
+    """Write `target` atomically: one view per source (a read_parquet call), one per named query."""
     with atomic_path(target) as tmp:
         tmp.unlink()
         con = connect()
         con.execute(
             f"ATTACH {quote_literal(str(tmp))} AS w (STORAGE_VERSION {quote_literal(STORAGE_VERSION)})"
         )
-        for name, pattern in BASE_VIEWS.items():
-            options = ", hive_partitioning = true" if "*" in pattern else ""
-            source = quote_literal(str(extracts / pattern))
-            con.execute(f"CREATE VIEW w.{quote_ident(name)} AS SELECT * FROM read_parquet({source}{options})")
         con.execute("USE w")
+        for name, source in sources.items():
+            con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {source}")
         for query in load_queries().values():
             # A view cannot take parameters: each is bound to NULL, i.e. its documented default.
             con.execute(f"CREATE VIEW {quote_ident(query.name)} AS {_PARAM.sub('NULL', query.sql)}")
+        con.execute("CREATE TABLE _reporter (views_sha256 VARCHAR)")
+        con.execute("INSERT INTO _reporter VALUES (?)", [_views_digest(sources)])
         con.close()
-    return target
+
+
+def _views_digest(sources: dict[str, str]) -> str:
+    text = json.dumps(sources, sort_keys=True) + "".join(q.sql for q in load_queries().values())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _parquet(pattern: Path, hive: bool = False) -> str:
+    options = ", hive_partitioning = true" if hive else ""
+    return f"read_parquet({quote_literal(str(pattern))}, union_by_name = true{options})"
+
+
+def build_warehouse(run_dir: Path) -> Path:
+    """(Re)write RUN_DIR/warehouse.duckdb with views over RUN_DIR/extracts."""
+    run_dir = run_dir.resolve()
+    extracts = run_dir / "extracts"
+    if not (extracts / "status_codes.parquet").exists():
+        raise InputError(f"{run_dir}: no extracts here (expected {extracts}/status_codes.parquet)")
+    sources = {name: _parquet(extracts / pattern, "*" in pattern) for name, pattern in BASE_VIEWS.items()}
+    _write_views(run_dir / WAREHOUSE_NAME, sources)
+    return run_dir / WAREHOUSE_NAME
+
+
+def build_nightly_warehouse(reports: Path) -> bool:
+    """reports/warehouse.duckdb over every dated folder; rewritten only when its views change.
+
+    The views read globs, so a new date needs no rewrite; an analyst holding the file open keeps
+    the old copy (the rewrite is a rename). Returns whether the file was written.
+    """
+    dates = reports / "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]" / "extracts"
+    latest = max(p for p in reports.glob("[0-9]*-*-*") if p.is_dir())
+    dimension = reports / "dimension"
+    dimension.mkdir(exist_ok=True)
+    for name in ("status_codes", "status_code_rows"):
+        shutil.copyfile(latest / "extracts" / f"{name}.parquet", dimension / f".{name}.parquet.tmp")
+        os.replace(dimension / f".{name}.parquet.tmp", dimension / f"{name}.parquet")
+    sources = {
+        "messages": _parquet(dates / "messages" / "*" / "*.parquet", hive=True),
+        "event_counts": _parquet(dates / "event_counts.parquet"),
+        "quarantine": _parquet(dates / "quarantine.parquet"),
+        "inputs": _parquet(dates / "inputs.parquet"),
+        "status_codes": _parquet(dimension / "status_codes.parquet"),
+        "status_code_rows": _parquet(dimension / "status_code_rows.parquet"),
+    }
+    target = reports / WAREHOUSE_NAME
+    if target.exists() and _stored_digest(target) in (_views_digest(sources), None):
+        return False  # up to date, or held by an analyst (the glob views still see the new date)
+    _write_views(target, sources)
+    return True
+
+
+def _stored_digest(target: Path) -> str | None:
+    """The views' digest stored in the file; None when the file cannot be opened (locked)."""
+    try:
+        con = connect(target, read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute("SELECT views_sha256 FROM _reporter").fetchall()
+    except duckdb.Error:
+        return ""
+    finally:
+        con.close()
+    return str(rows[0][0]) if rows else ""

@@ -92,7 +92,8 @@ def _head(path: Path, compression: str | None) -> bytes:
         return raw.read(_SNIFF_BYTES)
 
 
-def _digest(path: Path) -> str:
+def digest(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
     sha = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -120,7 +121,7 @@ def sniff_dialect(head: bytes) -> Dialect:
 def detect(path: Path) -> Source:
     """Look at a file's bytes: compression, then format (and CSV dialect)."""
     source = Source(path=path, partitions=_partitions(path), size=path.stat().st_size)
-    source.sha256 = _digest(path)
+    source.sha256 = digest(path)
     with path.open("rb") as f:
         magic = f.read(4)
     if magic[:2] == b"\x1f\x8b":

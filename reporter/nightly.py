@@ -1,0 +1,191 @@
+"""`reporter nightly`: one dated report folder per day, safe to re-run and safe to kill.
+
+    reports/
+      .nightly.lock                  flock: a second run exits 75
+      2026-11-24/                    the full `reporter run` contract; manifest.json written last
+      dimension/status_codes.parquet the code dimension the warehouse views read
+      warehouse.duckdb               views over every dated folder (globs: a new date needs no rewrite)
+
+A date is built beside its folder under a temporary name and renamed into place; leftovers of a
+killed run are swept (or restored) at the next start. A date whose inputs (path, size, sha256) are
+unchanged is skipped; a changed input restates the date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import glob
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reporter.config import Config, load_config
+from reporter.errors import InputError, LockedError, ReconciliationError
+from reporter.extracts import write_manifest
+from reporter.ingest.sources import digest
+from reporter.mail import EmailOptions, email_report
+from reporter.run import RunOptions, run
+from reporter.warehouse import build_nightly_warehouse
+
+LOCK_NAME = ".nightly.lock"
+
+
+@dataclass(frozen=True)
+class NightlyOptions:
+    dates: tuple[dt.date, ...]
+    config: Path | None = None
+    inputs: tuple[str, ...] = ()  # --input templates; replace the config's
+    reports: Path | None = None
+    resend: bool = False
+
+
+@dataclass
+class DateOutcome:
+    date: dt.date
+    status: str  # "published", "restated", "unchanged"
+    notes: list[str] = field(default_factory=list)
+
+
+def yesterday(zone: str, today: dt.date | None = None) -> dt.date:
+    """Yesterday in the configured zone (the CLI passes no `today`; tests do)."""
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime.now(ZoneInfo(zone)).date() if today is None else today
+    return now - dt.timedelta(days=1)
+
+
+@contextlib.contextmanager
+def exclusive_lock(reports: Path) -> Iterator[None]:
+    """flock on reports/.nightly.lock; the kernel releases it when the process dies, even by kill -9."""
+    reports.mkdir(parents=True, exist_ok=True)
+    with open(reports / LOCK_NAME, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise LockedError(f"{reports / LOCK_NAME}: another nightly run holds the lock") from exc
+        yield
+
+
+def sweep(reports: Path) -> list[str]:
+    """Remove what a killed run left: temporary folders and files; restore a date caught mid-swap."""
+    swept = []
+    for old in reports.glob(".*.old"):
+        live = reports / old.name[1:-4]
+        if live.exists():
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+        else:
+            os.replace(old, live)  # killed between the two renames: the old folder is still good
+        swept.append(old.name)
+    for tmp in reports.glob(".*.tmp"):
+        shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+        swept.append(tmp.name)
+    return swept
+
+
+def input_files(templates: tuple[str, ...], day: dt.date) -> list[Path]:
+    """The files the templates name for one date: {date} filled in, globs expanded, sorted."""
+    found: set[Path] = set()
+    for template in templates:
+        pattern = template.replace("{date}", day.isoformat())
+        found.update(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    return sorted(found)
+
+
+def fingerprint(files: list[Path]) -> list[dict[str, object]]:
+    return [{"path": str(p), "size": p.stat().st_size, "sha256": digest(p)} for p in files]
+
+
+def _previous(folder: Path) -> list[dict[str, object]] | None:
+    manifest = folder / "manifest.json"
+    if not manifest.exists():
+        return None
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return [{k: i[k] for k in ("path", "size", "sha256")} for i in data.get("inputs", [])]
+
+
+def publish(folder: Path, build: Path) -> None:
+    """Swap a finished build into place: old -> .old, build -> folder, drop .old (sweep finishes it)."""
+    old = folder.with_name(f".{folder.name}.old")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(build, folder)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _check_quarantine_share(config: Config, day: dt.date, totals: dict[str, int]) -> None:
+    limit = config.nightly.quarantine_max_share
+    if limit is None or not totals["rows_read"]:
+        return
+    share = totals["quarantined"] / totals["rows_read"]
+    if share > limit:
+        raise ReconciliationError(
+            f"{day}: {share:.1%} of rows quarantined, above the configured {limit:.1%} "
+            "(the date is published)"
+        )
+
+
+def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.date) -> DateOutcome:
+    templates = options.inputs or config.nightly.inputs
+    files = input_files(templates, day)
+    if not files:
+        raise InputError(f"{day}: no input (templates: {', '.join(templates) or 'none configured'})")
+    folder = reports / day.isoformat()
+    before, now = _previous(folder), fingerprint(files)
+    if before == now:
+        outcome = DateOutcome(day, "unchanged", [f"{day}: inputs unchanged, skipped"])
+        _email(config, options, folder, outcome)  # a send that failed last night is retried
+        return outcome
+    build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=reports))
+    restated = before is not None
+    extra: dict[str, object] = {"restated": restated, "previous_inputs": before} if restated else {}
+    result = run(
+        RunOptions(tuple(str(f) for f in files), build, options.config, start=day, end=day, warehouse=False),
+        manifest_extra=extra,
+    )
+    publish(folder, build)
+    outcome = DateOutcome(day, "restated" if restated else "published")
+    if restated:
+        outcome.notes.append(f"{day}: inputs changed, date restated")
+    _email(config, options, folder, outcome)
+    _check_quarantine_share(config, day, result.totals())
+    return outcome
+
+
+def _email(config: Config, options: NightlyOptions, folder: Path, outcome: DateOutcome) -> None:
+    """Send the date's report once (its Message-ID is recorded in the manifest) unless --resend."""
+    if not config.nightly.email_to:
+        return
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("email") and not options.resend:
+        outcome.notes.append(f"{outcome.date}: already emailed as {manifest['email']['message_id']}")
+        return
+    msg = email_report(
+        EmailOptions(folder, config.nightly.email_to, config.nightly.email_cc, config=options.config)
+    )
+    manifest["email"] = {"message_id": msg["Message-ID"], "to": list(config.nightly.email_to)}
+    write_manifest(manifest_path, manifest)
+
+
+def nightly(options: NightlyOptions) -> list[DateOutcome]:
+    """Build every requested date under one lock; refresh the warehouse; return what happened."""
+    config = load_config(options.config)
+    reports = (options.reports or config.nightly.reports).resolve()
+    os.umask(0o077)  # reports hold message data: private to the job's user
+    outcomes = []
+    with exclusive_lock(reports):
+        sweep(reports)
+        for day in options.dates:
+            outcomes.append(run_date(config, options, reports, day))
+        try:
+            build_nightly_warehouse(reports)
+        except OSError as exc:
+            outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: not refreshed ({exc.strerror})")
+    return outcomes

@@ -353,6 +353,7 @@ def email_command(
 )
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Reports root folder.")
 @click.option("--resend", is_flag=True, help="Email the report again even if it was sent.")
+@click.option("--fail-on-alert", is_flag=True, help="Exit 65 when an alert rule fires (after publishing).")
 @click.option("--verbose", "-v", is_flag=True, help="Say what happened to each date.")
 def nightly(
     day: Any,
@@ -362,6 +363,7 @@ def nightly(
     inputs: tuple[str, ...],
     reports: Path | None,
     resend: bool,
+    fail_on_alert: bool,
     verbose: bool,
 ) -> None:
     """Build reports/<date>/ for yesterday (or --date, or --from/--to): the cron job.
@@ -385,7 +387,7 @@ def nightly(
         dates = tuple(first.date() + dt.timedelta(days=i) for i in range((last - first).days + 1))
     else:
         dates = (day.date() if day else yesterday(load_config(config_path).timezone),)
-    outcomes = run_nightly(NightlyOptions(dates, config_path, inputs, reports, resend))
+    outcomes = run_nightly(NightlyOptions(dates, config_path, inputs, reports, resend, fail_on_alert))
     for outcome in outcomes:
         for note in outcome.notes:
             # A warehouse that could not be refreshed is worth a line even on a quiet night.

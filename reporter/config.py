@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reporter.alerts import AlertRule, load_rules
 from reporter.errors import ConfigError
 
 CANONICAL_FIELDS = (
@@ -87,6 +88,7 @@ class Config:
     inputs: tuple[InputRule, ...] = ()
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
+    alerts: tuple[AlertRule, ...] = ()
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
@@ -158,7 +160,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    _check_keys(raw, {"timezone", "region", "columns", "inputs", "smtp", "nightly"}, str(path))
+    _check_keys(raw, {"timezone", "region", "columns", "inputs", "smtp", "nightly", "alerts"}, str(path))
     columns = raw.get("columns", {})
     _check_keys(columns, set(CANONICAL_FIELDS), f"{path}: [columns]")
     inputs = []
@@ -177,6 +179,7 @@ def load_config(path: Path | None) -> Config:
         inputs=tuple(inputs),
         smtp=_load_smtp(raw.get("smtp", {}), path),
         nightly=_load_nightly(raw.get("nightly", {}), path),
+        alerts=load_rules(raw.get("alerts", []), str(path)),
         source=str(path),
     )
 

@@ -94,3 +94,9 @@ class LockedError(ReporterError):
     """Another run holds the nightly lock: try again later."""
 
     exit_code = ExitCode.TEMP_FAIL
+
+
+class AlertError(ReporterError):
+    """An alert rule fired and --fail-on-alert asked for a non-zero exit."""
+
+    exit_code = ExitCode.DATA

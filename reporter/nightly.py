@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter.config import Config, load_config
-from reporter.errors import InputError, LockedError, ReconciliationError
+from reporter.errors import AlertError, InputError, LockedError, ReconciliationError
 from reporter.extracts import write_manifest
 from reporter.ingest.sources import digest
 from reporter.mail import EmailOptions, email_report
@@ -43,6 +43,7 @@ class NightlyOptions:
     inputs: tuple[str, ...] = ()  # --input templates; replace the config's
     reports: Path | None = None
     resend: bool = False
+    fail_on_alert: bool = False
 
 
 @dataclass
@@ -109,6 +110,16 @@ def _previous(folder: Path) -> list[dict[str, object]] | None:
     return [{k: i[k] for k in ("path", "size", "sha256")} for i in data.get("inputs", [])]
 
 
+def history(reports: Path, day: dt.date, days: int = 31) -> tuple[Path, ...]:
+    """The stored daily extracts of the published dates before `day` (enough for month-to-date)."""
+    found = []
+    for back in range(1, days + 1):
+        path = reports / (day - dt.timedelta(days=back)).isoformat() / "extracts" / "daily.parquet"
+        if path.exists():
+            found.append(path)
+    return tuple(found)
+
+
 def publish(folder: Path, build: Path) -> None:
     """Swap a finished build into place: old -> .old, build -> folder, drop .old (sweep finishes it)."""
     old = folder.with_name(f".{folder.name}.old")
@@ -145,17 +156,31 @@ def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.dat
     build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=reports))
     restated = before is not None
     extra: dict[str, object] = {"restated": restated, "previous_inputs": before} if restated else {}
-    result = run(
-        RunOptions(tuple(str(f) for f in files), build, options.config, start=day, end=day, warehouse=False),
-        manifest_extra=extra,
+    run_options = RunOptions(
+        tuple(str(f) for f in files),
+        build,
+        options.config,
+        start=day,
+        end=day,
+        warehouse=False,
+        history=history(reports, day),
     )
+    result = run(run_options, manifest_extra=extra)
     publish(folder, build)
     outcome = DateOutcome(day, "restated" if restated else "published")
     if restated:
         outcome.notes.append(f"{day}: inputs changed, date restated")
     _email(config, options, folder, outcome)
     _check_quarantine_share(config, day, result.totals())
+    _check_alerts(options, folder)
     return outcome
+
+
+def _check_alerts(options: NightlyOptions, folder: Path) -> None:
+    alerts = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("alerts", [])
+    if alerts and options.fail_on_alert:
+        more = f" (and {len(alerts) - 1} more)" if len(alerts) > 1 else ""
+        raise AlertError(f"{folder.name}: alert: {alerts[0]}{more}")
 
 
 def _email(config: Config, options: NightlyOptions, folder: Path, outcome: DateOutcome) -> None:

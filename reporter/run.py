@@ -10,9 +10,10 @@ from pathlib import Path
 
 import duckdb
 
+from reporter.alerts import evaluate
 from reporter.codes import build_dimension
 from reporter.config import load_config
-from reporter.engine import connect
+from reporter.engine import connect, quote_literal
 from reporter.extracts import (
     copy_parquet,
     manifest,
@@ -23,7 +24,7 @@ from reporter.extracts import (
 )
 from reporter.ingest import IngestOptions, IngestResult, ingest
 from reporter.outcomes import build_outcomes, register_dimension
-from reporter.queries import load_queries, run_query
+from reporter.queries import NamedQuery, load_queries, run_query
 from reporter.report import write_report
 from reporter.warehouse import build_warehouse
 
@@ -41,6 +42,7 @@ class RunOptions:
     start: dt.date | None = None
     end: dt.date | None = None
     warehouse: bool = True  # the nightly job keeps one warehouse over all dates instead
+    history: tuple[Path, ...] = ()  # earlier days' daily.parquet, for the comparison (nightly)
 
 
 def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
@@ -51,6 +53,19 @@ def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt
             "OR date > coalesce(?, DATE '9999-12-31')",
             [start, end],
         )
+
+
+def _daily_history(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, NamedQuery], history: tuple[Path, ...]
+) -> None:
+    """`daily_history`: this run's daily breakdown plus earlier days' stored ones (logs are never re-read)."""
+    today = run_query(con, queries["daily"])
+    con.register("daily_today", today)
+    con.execute("CREATE OR REPLACE TEMP TABLE daily_history AS SELECT * FROM daily_today")
+    con.unregister("daily_today")
+    if history:
+        files = ", ".join(quote_literal(str(p)) for p in history)
+        con.execute(f"INSERT INTO daily_history SELECT * FROM read_parquet([{files}], union_by_name = true)")
 
 
 def run(
@@ -69,10 +84,11 @@ def run(
         register_inputs(con, result)
         register_dimension(con, dimension)
         counts = build_outcomes(con)
+        queries = load_queries()
         _limit_period(con, options.start, options.end)
+        _daily_history(con, queries, options.history)
         extracts = options.out / "extracts"
         write_messages(con, extracts / "messages", ingest_options.hmac_key, options.start)
-        queries = load_queries()
         for name in QUERY_EXTRACTS:
             frame = run_query(con, queries[name])
             con.register("q_df", frame)
@@ -80,13 +96,15 @@ def run(
             con.unregister("q_df")
         for table in TABLE_EXTRACTS:
             copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
-        write_report(con, queries, options.out, result, (options.start, options.end))
+        fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
+        write_report(con, queries, options.out, result, (options.start, options.end), fired)
         if options.warehouse:
             build_warehouse(options.out)
         extra = {
             **(manifest_extra or {}),
             "period": {"start": options.start, "end": options.end},
             "outcomes": counts,
+            "alerts": [a.text for a in fired],
             "timings": {"seconds": round(time.monotonic() - started, 3)},
         }
         write_manifest(options.out / "manifest.json", manifest(result, extra))

@@ -26,6 +26,7 @@ WAREHOUSE_NAME = "warehouse.duckdb"
 # view name -> files under DIR/extracts (hive partitions for the messages)
 BASE_VIEWS = {
     "messages": "messages/*/*.parquet",
+    "daily_history": "daily.parquet",
     "event_counts": "event_counts.parquet",
     "quarantine": "quarantine.parquet",
     "status_codes": "status_codes.parquet",
@@ -91,6 +92,7 @@ def build_nightly_warehouse(reports: Path) -> bool:
     sources = {
         "messages": _parquet(dates / "messages" / "*" / "*.parquet", hive=True),
         "event_counts": _parquet(dates / "event_counts.parquet"),
+        "daily_history": _parquet(dates / "daily.parquet"),
         "quarantine": _parquet(dates / "quarantine.parquet"),
         "inputs": _parquet(dates / "inputs.parquet"),
         "status_codes": _parquet(dimension / "status_codes.parquet"),

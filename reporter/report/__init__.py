@@ -20,6 +20,7 @@ import css_inline
 import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from reporter.alerts import Alert
 from reporter.fsio import atomic_dir, write_text
 from reporter.ingest import IngestResult
 from reporter.queries import NamedQuery
@@ -59,7 +60,8 @@ def render_text(page: ReportPage) -> str:
 def subject(page: ReportPage) -> str:
     """Short enough (under 70 characters for a few years of dates) that no client folds it."""
     h = page.headline
-    return f"Delivery report {h.period}: {100 * h.failure_rate:.1f}% failed of {h.messages:,}"
+    prefix = f"ALERT ({len(page.alerts)}) " if page.alerts else ""
+    return f"{prefix}Delivery report {h.period}: {100 * h.failure_rate:.1f}% failed of {h.messages:,}"
 
 
 def write_report(
@@ -68,8 +70,9 @@ def write_report(
     out: Path,
     result: IngestResult,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
+    alerts: list[Alert] | None = None,
 ) -> ReportPage:
-    page = build_page(con, queries, result, period)
+    page = build_page(con, queries, result, period, [a.text for a in alerts or []])
     write_text(out / "report.html", render_html(page, embed_images=True))
     with atomic_dir(out / "email") as tmp:
         (tmp / "body.html").write_text(render_html(page, embed_images=False), encoding="utf-8")

@@ -230,11 +230,58 @@ def _appendix(q: _Runner) -> Panel:
     )
 
 
+def _change(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The failure rate's change against the previous day in the history, if it has that day."""
+    rows = con.execute(
+        "SELECT date, sum(messages), coalesce(sum(messages) FILTER (WHERE status_class IN "
+        "('failed', 'undelivered')), 0) FROM daily_history GROUP BY date ORDER BY date DESC LIMIT 2"
+    ).fetchall()
+    if len(rows) < 2 or rows[1][0] != rows[0][0] - dt.timedelta(days=1) or not rows[0][1] or not rows[1][1]:
+        return None
+    today, before = rows[0][2] / rows[0][1], rows[1][2] / rows[1][1]
+    return (
+        f"{rows[0][0]}: {100 * today:.1f}% failed, {100 * (today - before):+.1f} points against "
+        f"{rows[1][0]} ({100 * before:.1f}%)."
+    )
+
+
+def _history_panels(q: _Runner) -> list[Panel]:
+    """The comparison and the rollups, when there is more than one day to compare."""
+    comparison = q("comparison")
+    if comparison.is_empty() or comparison["baseline_messages"].is_null().all():
+        return []
+    rates = rate_formats("failure_rate", "previous_day_rate", "baseline_rate")
+    rows, note = table(
+        comparison, {**rates, "change_points": lambda v: "" if v is None else f"{v:+.1f}"}, cap=15
+    )
+    rollups = q("rollups")
+    return [
+        Panel(
+            key="comparison",
+            title="Against the previous days",
+            sentence=q.queries["comparison"].description,
+            columns=comparison.columns,
+            rows=rows,
+            note=f"{note} in the warehouse view comparison" if note else None,
+            numeric={2, 3, 4, 5, 6, 7, 8, 9},
+        ),
+        Panel(
+            key="rollups",
+            title="Day, week-to-date and month-to-date",
+            sentence=q.queries["rollups"].description,
+            columns=rollups.columns,
+            rows=table(rollups, rate_formats("day_rate", "week_rate", "month_rate"))[0],
+            numeric={1, 2, 3, 4, 5, 6},
+        ),
+    ]
+
+
 def build_page(
     con: duckdb.DuckDBPyConnection,
     queries: dict[str, NamedQuery],
     result: IngestResult,
     period: tuple[dt.date | None, dt.date | None],
+    alerts: list[str] | None = None,
 ) -> ReportPage:
     q = _Runner(con, queries)
     first, last = con.execute("SELECT min(date), max(date) FROM messages").fetchall()[0]
@@ -248,10 +295,12 @@ def build_page(
         failures=failures,
         failure_rate=failures / messages if messages else 0.0,
         findings=findings(q("by_code"), q("by_channel_region_class")),
+        change=_change(con),
     )
     one_day = start is not None and start == end
     panels = [
         _channels(q),
+        *_history_panels(q),
         _classes(q),
         _top_codes(q),
         _categories(q),
@@ -261,4 +310,5 @@ def build_page(
         *_quality(q, con),
         _appendix(q),
     ]
-    return ReportPage(f"Delivery report, {span}", headline, panels, [p.chart for p in panels if p.chart])
+    charts_ = [p.chart for p in panels if p.chart]
+    return ReportPage(f"Delivery report, {span}", headline, panels, charts_, alerts or [])

@@ -57,6 +57,7 @@ class Headline:
     failures: int
     failure_rate: float
     findings: list[str]
+    change: str | None = None  # against the previous day, when the history has it
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ReportPage:
     headline: Headline
     panels: list[Panel]
     charts: list[Chart]
+    alerts: list[str] = field(default_factory=list)  # fired alert rules, shown first
 
 
 def number(value: object) -> str:

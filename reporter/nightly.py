@@ -210,7 +210,11 @@ def nightly(options: NightlyOptions) -> list[DateOutcome]:
         for day in options.dates:
             outcomes.append(run_date(config, options, reports, day))
         try:
-            build_nightly_warehouse(reports)
+            state = build_nightly_warehouse(reports)
         except OSError as exc:
-            outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: not refreshed ({exc.strerror})")
+            state = f"not refreshed ({exc.strerror})"
+        if state not in ("written", "current"):
+            if state == "locked":
+                state = "not refreshed: another process holds it open (its views still see the new dates)"
+            outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: {state}")
     return outcomes

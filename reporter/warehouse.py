@@ -76,11 +76,12 @@ def build_warehouse(run_dir: Path) -> Path:
     return run_dir / WAREHOUSE_NAME
 
 
-def build_nightly_warehouse(reports: Path) -> bool:
+def build_nightly_warehouse(reports: Path) -> str:
     """reports/warehouse.duckdb over every dated folder; rewritten only when its views change.
 
     The views read globs, so a new date needs no rewrite; an analyst holding the file open keeps
-    the old copy (the rewrite is a rename). Returns whether the file was written.
+    the old copy (the rewrite is a rename). Returns "written", "current", or "locked" when another
+    process holds the file and it could not be checked (its glob views still see the new date).
     """
     dates = reports / "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]" / "extracts"
     latest = max(p for p in reports.glob("[0-9]*-*-*") if p.is_dir())
@@ -99,10 +100,14 @@ def build_nightly_warehouse(reports: Path) -> bool:
         "status_code_rows": _parquet(dimension / "status_code_rows.parquet"),
     }
     target = reports / WAREHOUSE_NAME
-    if target.exists() and _stored_digest(target) in (_views_digest(sources), None):
-        return False  # up to date, or held by an analyst (the glob views still see the new date)
+    if target.exists():
+        stored = _stored_digest(target)
+        if stored is None:
+            return "locked"
+        if stored == _views_digest(sources):
+            return "current"
     _write_views(target, sources)
-    return True
+    return "written"
 
 
 def _stored_digest(target: Path) -> str | None:

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from reporter.cli import cli
 from reporter.generate import generate
+from tests.test_mail import smtp_server  # noqa: F401  (a fixture)
 
 DATES = ("2026-11-23", "2026-11-24", "2026-11-25")
 
@@ -158,3 +159,45 @@ def test_killed_runs_leave_the_old_or_the_new_folder_and_heal(logs, tmp_path):
     assert digests(reports / DATES[2]) == expected
     leftovers = [p.name for p in reports.iterdir() if p.name.endswith((".tmp", ".old"))]
     assert leftovers == []
+
+
+def test_an_analyst_holding_the_warehouse_does_not_break_the_night(logs, tmp_path):
+    import duckdb
+
+    reports = tmp_path / "reports"
+    assert nightly(logs, reports, "--date", DATES[0]).exit_code == 0
+    analyst = duckdb.connect(str(reports / "warehouse.duckdb"))  # read-write: DuckDB locks the file
+    try:
+        result = nightly(logs, reports, "--date", DATES[1])
+        assert result.exit_code == 0
+        assert result.stderr.count("\n") == 1
+        assert "warehouse.duckdb: not refreshed: another process holds it open" in result.stderr
+        # The analyst's own session sees the new date through the glob views.
+        days = analyst.execute("SELECT DISTINCT CAST(date AS VARCHAR) FROM messages ORDER BY 1").fetchall()
+        assert (DATES[1],) in days
+    finally:
+        analyst.close()
+
+
+def test_the_report_is_emailed_once_per_date_unless_resent(logs, tmp_path, smtp_server):  # noqa: F811
+    from tests.test_mail import Inbox
+
+    inbox = Inbox()
+    port = smtp_server(inbox)
+    config = tmp_path / "reporter.toml"
+    config.write_text(
+        '[nightly]\nemail_to = ["ops@example.com"]\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "r@example.com"\nsecurity = "none"\n'
+        "allow_plaintext = true\n"
+    )
+    reports = tmp_path / "reports"
+    for extra in ((), (), ("--resend",)):
+        result = nightly(logs, reports, "--date", DATES[0], "--config", str(config), *extra)
+        assert result.exit_code == 0, result.stderr
+    assert len(inbox.received) == 2  # first run, then --resend; the plain re-run sent nothing
+    manifest = json.loads((reports / DATES[0] / "manifest.json").read_text())
+    ids = {
+        inbox_message[2].split(b"Message-ID: ")[1].split(b"\r\n")[0].decode()
+        for inbox_message in inbox.received
+    }
+    assert ids == {manifest["email"]["message_id"]}

@@ -164,6 +164,9 @@ def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.dat
         end=day,
         warehouse=False,
         history=history(reports, day),
+        notice="Restated: this date's inputs changed since its first report; these figures replace it."
+        if restated
+        else None,
     )
     result = run(run_options, manifest_extra=extra)
     publish(folder, build)

@@ -43,6 +43,7 @@ class RunOptions:
     end: dt.date | None = None
     warehouse: bool = True  # the nightly job keeps one warehouse over all dates instead
     history: tuple[Path, ...] = ()  # earlier days' daily.parquet, for the comparison (nightly)
+    notice: str | None = None  # shown at the top of the report, e.g. that the date was restated
 
 
 def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
@@ -97,7 +98,7 @@ def run(
         for table in TABLE_EXTRACTS:
             copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
         fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
-        write_report(con, queries, options.out, result, (options.start, options.end), fired)
+        write_report(con, queries, options.out, result, (options.start, options.end), fired, options.notice)
         if options.warehouse:
             build_warehouse(options.out)
         extra = {

@@ -84,6 +84,7 @@ def test_unchanged_inputs_are_skipped_and_a_changed_input_restates_its_date(logs
     assert data["restated"] is True
     assert data["previous_inputs"][0]["sha256"] != data["inputs"][0]["sha256"]
     assert data["reconciliation"]["duplicates"] == 1  # the appended line repeats line 2
+    assert "Restated: this date's inputs changed" in (reports / DATES[1] / "report.html").read_text()
 
 
 def test_three_dates_and_one_warehouse_over_all_of_them(logs, tmp_path):

@@ -71,8 +71,9 @@ def write_report(
     result: IngestResult,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
     alerts: list[Alert] | None = None,
+    notice: str | None = None,
 ) -> ReportPage:
-    page = build_page(con, queries, result, period, [a.text for a in alerts or []])
+    page = build_page(con, queries, result, period, [a.text for a in alerts or []], notice)
     write_text(out / "report.html", render_html(page, embed_images=True))
     with atomic_dir(out / "email") as tmp:
         (tmp / "body.html").write_text(render_html(page, embed_images=False), encoding="utf-8")

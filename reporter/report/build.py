@@ -282,6 +282,7 @@ def build_page(
     result: IngestResult,
     period: tuple[dt.date | None, dt.date | None],
     alerts: list[str] | None = None,
+    notice: str | None = None,
 ) -> ReportPage:
     q = _Runner(con, queries)
     first, last = con.execute("SELECT min(date), max(date) FROM messages").fetchall()[0]
@@ -311,4 +312,4 @@ def build_page(
         _appendix(q),
     ]
     charts_ = [p.chart for p in panels if p.chart]
-    return ReportPage(f"Delivery report, {span}", headline, panels, charts_, alerts or [])
+    return ReportPage(f"Delivery report, {span}", headline, panels, charts_, alerts or [], notice)

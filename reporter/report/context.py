@@ -69,6 +69,7 @@ class ReportPage:
     panels: list[Panel]
     charts: list[Chart]
     alerts: list[str] = field(default_factory=list)  # fired alert rules, shown first
+    notice: str | None = None  # e.g. "restated": the date's inputs changed since its first report
 
 
 def number(value: object) -> str:

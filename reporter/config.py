@@ -89,6 +89,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
     alerts: tuple[AlertRule, ...] = ()
+    memory_limit: str | None = None  # DuckDB's limit, e.g. "4GB"; default half the RAM; spills past it
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
@@ -160,7 +161,11 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    _check_keys(raw, {"timezone", "region", "columns", "inputs", "smtp", "nightly", "alerts"}, str(path))
+    _check_keys(
+        raw,
+        {"timezone", "region", "columns", "inputs", "smtp", "nightly", "alerts", "memory_limit"},
+        str(path),
+    )
     columns = raw.get("columns", {})
     _check_keys(columns, set(CANONICAL_FIELDS), f"{path}: [columns]")
     inputs = []
@@ -180,6 +185,7 @@ def load_config(path: Path | None) -> Config:
         smtp=_load_smtp(raw.get("smtp", {}), path),
         nightly=_load_nightly(raw.get("nightly", {}), path),
         alerts=load_rules(raw.get("alerts", []), str(path)),
+        memory_limit=raw.get("memory_limit"),
         source=str(path),
     )
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -26,6 +30,26 @@ def connect(
     if temp_directory is not None:
         con.execute("SET temp_directory = ?", [str(temp_directory)])
     return con
+
+
+DEFAULT_MEMORY_SHARE = 0.5  # of physical RAM, when the config sets no memory_limit
+
+
+def default_memory_limit() -> str:
+    """Half the machine's RAM, as DuckDB's memory_limit; DuckDB spills past it to temp_directory."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{int(total * DEFAULT_MEMORY_SHARE) // 2**20}MB"
+
+
+@contextlib.contextmanager
+def spill_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder beside `out` for DuckDB to spill into; removed afterwards (swept if killed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.spill.", suffix=".tmp", dir=out.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def quote_ident(name: str) -> str:

@@ -100,3 +100,9 @@ class AlertError(ReporterError):
     """An alert rule fired and --fail-on-alert asked for a non-zero exit."""
 
     exit_code = ExitCode.DATA
+
+
+class MemoryLimitError(ReporterError):
+    """The run needed more memory than memory_limit allows, even spilling to disk."""
+
+    exit_code = ExitCode.TEMP_FAIL

@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 
 from reporter.alerts import evaluate
-from reporter.codes import build_dimension
-from reporter.config import load_config
-from reporter.engine import connect, quote_literal
+from reporter.codes import Dimension, build_dimension
+from reporter.config import Config, load_config
+from reporter.engine import connect, default_memory_limit, quote_literal, spill_folder
+from reporter.errors import MemoryLimitError
 from reporter.extracts import (
     copy_parquet,
     manifest,
@@ -44,6 +45,7 @@ class RunOptions:
     warehouse: bool = True  # the nightly job keeps one warehouse over all dates instead
     history: tuple[Path, ...] = ()  # earlier days' daily.parquet, for the comparison (nightly)
     notice: str | None = None  # shown at the top of the report, e.g. that the date was restated
+    memory_limit: str | None = None  # beats the config's; None: the config's, else half the RAM
 
 
 def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
@@ -76,39 +78,58 @@ def run(
 ) -> IngestResult:
     started = time.monotonic()
     config = load_config(options.config)
-    ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
     dimension = build_dimension()
-    con = connect()
-    try:
-        result = ingest(con, list(options.inputs), ingest_options, progress)
-        register_files(con, result)
-        register_inputs(con, result)
-        register_dimension(con, dimension)
-        counts = build_outcomes(con)
-        queries = load_queries()
-        _limit_period(con, options.start, options.end)
-        _daily_history(con, queries, options.history)
-        extracts = options.out / "extracts"
-        write_messages(con, extracts / "messages", ingest_options.hmac_key, options.start)
-        for name in QUERY_EXTRACTS:
-            frame = run_query(con, queries[name])
-            con.register("q_df", frame)
-            copy_parquet(con, "SELECT * FROM q_df", extracts / f"{name}.parquet")
-            con.unregister("q_df")
-        for table in TABLE_EXTRACTS:
-            copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
-        fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
-        write_report(con, queries, options.out, result, (options.start, options.end), fired, options.notice)
-        if options.warehouse:
-            build_warehouse(options.out)
-        extra = {
-            **(manifest_extra or {}),
-            "period": {"start": options.start, "end": options.end},
-            "outcomes": counts,
-            "alerts": [a.text for a in fired],
-            "timings": {"seconds": round(time.monotonic() - started, 3)},
-        }
-        write_manifest(options.out / "manifest.json", manifest(result, extra))
-    finally:
-        con.close()
+    limit = options.memory_limit or config.memory_limit or default_memory_limit()
+    with spill_folder(options.out) as spill:
+        con = connect(memory_limit=limit, temp_directory=spill)
+        try:
+            return _run(con, options, config, dimension, progress, manifest_extra, started)
+        except duckdb.OutOfMemoryException as exc:
+            first = str(exc).splitlines()[0]
+            raise MemoryLimitError(
+                f"out of memory under memory_limit {limit} (raise it in the config): {first}"
+            ) from exc
+        finally:
+            con.close()
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    config: Config,
+    dimension: Dimension,
+    progress: Callable[[int, int, Path], None] | None,
+    manifest_extra: dict[str, object] | None,
+    started: float,
+) -> IngestResult:
+    ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
+    result = ingest(con, list(options.inputs), ingest_options, progress)
+    register_files(con, result)
+    register_inputs(con, result)
+    register_dimension(con, dimension)
+    counts = build_outcomes(con)
+    queries = load_queries()
+    _limit_period(con, options.start, options.end)
+    _daily_history(con, queries, options.history)
+    extracts = options.out / "extracts"
+    write_messages(con, extracts / "messages", ingest_options.hmac_key, options.start)
+    for name in QUERY_EXTRACTS:
+        frame = run_query(con, queries[name])
+        con.register("q_df", frame)
+        copy_parquet(con, "SELECT * FROM q_df", extracts / f"{name}.parquet")
+        con.unregister("q_df")
+    for table in TABLE_EXTRACTS:
+        copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
+    fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
+    write_report(con, queries, options.out, result, (options.start, options.end), fired, options.notice)
+    if options.warehouse:
+        build_warehouse(options.out)
+    extra = {
+        **(manifest_extra or {}),
+        "period": {"start": options.start, "end": options.end},
+        "outcomes": counts,
+        "alerts": [a.text for a in fired],
+        "timings": {"seconds": round(time.monotonic() - started, 3)},
+    }
+    write_manifest(options.out / "manifest.json", manifest(result, extra))
     return result

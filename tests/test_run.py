@@ -180,3 +180,25 @@ def test_the_same_inputs_give_byte_identical_extracts(run_dir, tmp_path):
     first, second = digests(run_dir), digests(again)
     assert len(first) >= 11
     assert first == second
+
+
+def test_a_tiny_memory_limit_gives_the_same_extracts(tmp_path):
+    """DuckDB spills past memory_limit into a folder beside the output; the results must not change."""
+    from reporter.generate import generate
+    from reporter.run import RunOptions, run
+
+    generate(tmp_path / "in", 200_000, "parquet", seed=9, days=2)
+    free, tight = tmp_path / "free", tmp_path / "tight"
+    run(RunOptions((str(tmp_path / "in"),), free))
+    run(RunOptions((str(tmp_path / "in"),), tight, memory_limit="128MB"))
+
+    def digests(folder: Path) -> dict[str, str]:
+        import hashlib
+
+        return {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((folder / "extracts").rglob("*.parquet"))
+        }
+
+    assert digests(free) == digests(tight)
+    assert not [p for p in tmp_path.iterdir() if ".spill." in p.name]  # the spill folder is removed

@@ -15,23 +15,16 @@ from pathlib import Path
 import duckdb
 
 from reporter.codes.channels import CHANNELS, channel_key, spellings
-from reporter.config import Config
+from reporter.config import CANONICAL_FIELDS, Config
 from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import ReconciliationError
 from reporter.ingest import mapping, readers
 from reporter.ingest.sources import Source, detect, expand_inputs
 
 HMAC_KEY_ENV = "REPORTER_HMAC_KEY"
-EVENT_COLUMNS = (
-    "event_time",
-    "message_id",
-    "channel",
-    "status_code",
-    "region",
-    "event_id",
-    "status_description",
-    "delivery_status",
-    "destination",  # unmasked here, in memory only: writers mask it (see extracts.py)
+# The canonical event, in this order. The destination is unmasked here, in memory only: every
+# writer masks it (see extracts.py).
+EVENT_COLUMNS = CANONICAL_FIELDS
     "sender",
     "tenant",
     "carrier",

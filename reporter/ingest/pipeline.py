@@ -25,12 +25,7 @@ HMAC_KEY_ENV = "REPORTER_HMAC_KEY"
 # The canonical event, in this order. The destination is unmasked here, in memory only: every
 # writer masks it (see extracts.py).
 EVENT_COLUMNS = CANONICAL_FIELDS
-    "sender",
-    "tenant",
-    "carrier",
-    "callback_data",
-    "correlation_id",
-)
+
 # Common exact spellings of known channels: a row spelled so cannot turn out to have an unknown
 # channel, so its raw text need not be kept (an exact IN test costs less than lower() per row).
 _PLAIN_SPELLINGS = sorted(

@@ -1,6 +1,6 @@
 -- title: Messages by channel, region and status class
 -- description: Messages by their final status class, and events by their own class, for every channel and region.
--- param start: first date included (YYYY-MM-DD, the message's first event in UTC); all dates when omitted
+-- param start: first date included (YYYY-MM-DD, the message's first event, in the config's time zone); all dates when omitted
 -- param end: last date included (YYYY-MM-DD); all dates when omitted
 WITH m AS (
     SELECT channel, region, status_class, count(*) AS messages

@@ -1,5 +1,5 @@
 -- title: Messages per day
--- description: Messages per day (of the message's first event, UTC), channel, region and final status class.
+-- description: Messages per day (of the message's first event, in the config's time zone, UTC by default), channel, region and final status class.
 -- param start: first date included (YYYY-MM-DD); all dates when omitted
 -- param end: last date included (YYYY-MM-DD); all dates when omitted
 SELECT date, channel, region, status_class, count(*) AS messages

@@ -1,5 +1,5 @@
 -- title: Messages per hour
--- description: Messages per hour of their first event (UTC), channel and final status class.
+-- description: Messages per hour of their first event (config time zone, UTC by default), channel and final status class.
 -- param start: first date included (YYYY-MM-DD); all dates when omitted
 -- param end: last date included (YYYY-MM-DD); all dates when omitted
 SELECT

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter.config import Config, load_config
-from reporter.errors import AlertError, InputError, LockedError, ReconciliationError
+from reporter.errors import AlertError, InputError, LockedError, ReconciliationError, ReporterError
 from reporter.extracts import write_manifest
 from reporter.ingest.sources import digest
 from reporter.mail import EmailOptions, email_report
@@ -94,7 +94,8 @@ def input_files(templates: tuple[str, ...], day: dt.date) -> list[Path]:
     found: set[Path] = set()
     for template in templates:
         pattern = template.replace("{date}", day.isoformat())
-        found.update(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        # Resolved, as ingest records them: a relative template must fingerprint the same on every run.
+        found.update(Path(p).resolve() for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
     return sorted(found)
 
 
@@ -210,8 +211,13 @@ def nightly(options: NightlyOptions) -> list[DateOutcome]:
     outcomes = []
     with exclusive_lock(reports):
         sweep(reports)
+        failures: list[ReporterError] = []
         for day in options.dates:
-            outcomes.append(run_date(config, options, reports, day))
+            try:
+                outcomes.append(run_date(config, options, reports, day))
+            except (ReconciliationError, AlertError) as exc:  # the date is published: go on, report after
+                failures.append(exc)
+                outcomes.append(DateOutcome(day, "published"))
         try:
             state = build_nightly_warehouse(reports)
         except OSError as exc:
@@ -220,4 +226,6 @@ def nightly(options: NightlyOptions) -> list[DateOutcome]:
             if state == "locked":
                 state = "not refreshed: another process holds it open (its views still see the new dates)"
             outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: {state}")
+    if failures:
+        raise failures[0]
     return outcomes

@@ -48,14 +48,25 @@ class RunOptions:
     memory_limit: str | None = None  # beats the config's; None: the config's, else half the RAM
 
 
-def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> None:
-    """Keep the messages (by first event) and event counts of the period; the quarantine stays whole."""
+def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> int:
+    """Keep the messages (by first event) and event counts of the period; return the messages left out.
+
+    The quarantine stays whole. The count goes to the manifest, so no message leaves silently.
+    """
+    outside = 0
     for table in ("message_rows", "event_counts"):
-        con.execute(
+        rows = con.execute(
             f"DELETE FROM {table} WHERE date < coalesce(?, DATE '0001-01-01') "
             "OR date > coalesce(?, DATE '9999-12-31')",
             [start, end],
-        )
+        ).fetchall()
+        if table == "message_rows":
+            outside = int(rows[0][0]) if rows else 0
+    return outside
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])
 
 
 def _daily_history(
@@ -107,9 +118,16 @@ def _run(
     register_files(con, result)
     register_inputs(con, result)
     register_dimension(con, dimension)
+    # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
+    con.execute("SET TimeZone = ?", [config.timezone])
     counts = build_outcomes(con)
     queries = load_queries()
-    _limit_period(con, options.start, options.end)
+    outside = _limit_period(con, options.start, options.end)
+    counts = {
+        "events": counts["events"],
+        "messages": _one(con, "SELECT count(*) FROM message_rows"),
+        "messages_outside_period": outside,
+    }
     _daily_history(con, queries, options.history)
     extracts = options.out / "extracts"
     write_messages(con, extracts / "messages", ingest_options.hmac_key, options.start)

@@ -320,3 +320,46 @@ def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path)
     assert (a.accepted, a.unique, a.duplicates) == (2, 2, 0)
     assert (b.accepted, b.unique, b.duplicates) == (1, 0, 1)  # the same event as a.csv line 2
     assert con.execute("SELECT count(*) FROM events").fetchall() == [(2,)]
+
+
+def test_quarantined_raw_text_masks_formatted_numbers_and_non_ascii_emails(tmp_path: Path):
+    path = tmp_path / "pii.csv"
+    path.write_text(
+        "event_time,message_id,channel,status_code,destination\n"
+        "not a time,m1,sms,7501,+44 7700 900124\n"
+        "not a time,m2,email,7501,josé.garcía@example.com\n"
+        "not a time,m3,sms,7501,(020) 7946-0958\n",
+        encoding="utf-8",
+    )
+    con = connect()
+    ingest(con, [str(path)])
+    raws = [r for (r,) in con.execute("SELECT raw FROM quarantine ORDER BY line").fetchall()]
+    assert raws == [
+        "not a time,m1,sms,7501,***124",
+        "not a time,m2,email,7501,***@example.com",
+        "not a time,m3,sms,7501,(***958",
+    ]
+
+
+def test_regions_are_keys_and_a_double_code_column_is_read_as_text(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        pa.table(
+            {
+                "event_time": ["2026-11-23T10:00:00Z", "2026-11-23T10:00:01Z"],
+                "message_id": ["d1", "d2"],
+                "channel": ["sms", "sms"],
+                "status_code": pa.array([7501.0, 7500.5], pa.float64()),
+                "region": [" US ", "us"],
+            }
+        ),
+        tmp_path / "double.parquet",
+    )
+    con = connect()
+    result = ingest(con, [str(tmp_path / "double.parquet")])
+    assert con.execute("SELECT message_id, region, status_code FROM events").fetchall() == [
+        ("d1", "us", 7501)
+    ]
+    assert result.reasons == {"bad_status_code": 1}  # 7500.5 is not a code

@@ -202,3 +202,19 @@ def test_the_report_is_emailed_once_per_date_unless_resent(logs, tmp_path, smtp_
         for inbox_message in inbox.received
     }
     assert ids == {manifest["email"]["message_id"]}
+
+
+def test_messages_outside_the_date_are_counted_not_lost(logs, tmp_path):
+    reports = tmp_path / "reports"
+    own = nightly(logs, reports, "--date", DATES[0])
+    assert own.exit_code == 0
+    kept = json.loads((reports / DATES[0] / "manifest.json").read_text())["outcomes"]
+    # The next date built from the same day's logs: every message lies outside it, and says so.
+    template = str(logs / DATES[0] / "*.csv")
+    other = CliRunner().invoke(
+        cli, ["nightly", "--input", template, "--reports", str(reports), "--date", DATES[1]]
+    )
+    assert other.exit_code == 0
+    moved = json.loads((reports / DATES[1] / "manifest.json").read_text())["outcomes"]
+    assert (moved["messages"], moved["messages_outside_period"]) == (0, kept["messages"])
+    assert kept["messages_outside_period"] == 0

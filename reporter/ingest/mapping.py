@@ -200,11 +200,15 @@ def hmac_reference(value: str, key: bytes) -> str:
 
 
 def mask_raw(expr: str) -> str:
-    """Raw text for the quarantine with phone-like digit runs and email local parts masked."""
-    return (
-        f"regexp_replace(regexp_replace({expr}, '(\\+?)[0-9]{{4,12}}([0-9]{{3}})', '\\1***\\2', 'g'), "
-        f"'[A-Za-z0-9._%+-]+@', '***@', 'g')"
-    )
+    """Raw text for the quarantine with phone-like numbers and email local parts masked.
+
+    A phone number may be written with spaces, dots, dashes or brackets ("+44 7700 900124"): a run of
+    digits and such separators, 7 characters or more, keeps only its last three digits. An email's
+    local part may hold non-ASCII letters: everything before "@" up to a blank, separator or quote goes.
+    """
+    phone = quote_literal(r"\+?[0-9][0-9 ().-]{3,}([0-9]{3})")
+    email = quote_literal(r"[^\s@,;:\"'<>|]+@")
+    return f"regexp_replace(regexp_replace({expr}, {email}, '***@', 'g'), {phone}, '***\\1', 'g')"
 
 
 def column_ref(name: str) -> str:

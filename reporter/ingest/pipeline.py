@@ -97,6 +97,18 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _field(column: str, dtype: str) -> readers.FieldSpec:
+    """A source column as a field; types the mapping does not handle (DOUBLE, DECIMAL...) are read as text."""
+    ref = quote_ident(column)
+    if dtype == "VARCHAR" or dtype in mapping.INTEGER_TYPES or dtype.startswith("TIMESTAMP"):
+        return readers.FieldSpec(ref, dtype)
+    if dtype in ("FLOAT", "DOUBLE") or dtype.startswith("DECIMAL"):
+        # A whole number written as a float (7501.0) is that integer; 7500.5 stays text and is refused.
+        whole = f"CASE WHEN {ref} = trunc({ref}) THEN CAST(CAST({ref} AS HUGEINT) AS VARCHAR) END"
+        return readers.FieldSpec(f"coalesce({whole}, CAST({ref} AS VARCHAR))", "VARCHAR")
+    return readers.FieldSpec(f"CAST({ref} AS VARCHAR)", "VARCHAR")
+
+
 def _line_expr(staged: readers.Staged) -> str:
     """The record's line number from its ordinal among the rows the reader kept."""
     k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
@@ -128,7 +140,7 @@ class _Ingest:
 
         def make(columns: dict[str, str], webhook: bool) -> readers.StageSpecs:
             resolved = mapping.resolve_columns(list(columns), {} if webhook else config.columns)
-            fields = {f: readers.FieldSpec(quote_ident(c), columns[c]) for f, c in resolved.items()}
+            fields = {f: _field(c, columns[c]) for f, c in resolved.items()}
             return readers.StageSpecs(fields, zone, fallback_region, _PLAIN_SPELLINGS)
 
         return make

@@ -234,7 +234,8 @@ class StageSpecs:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
         f = self.fields
         code, time, chan = (f.get(n, null) for n in ("status_code", "event_time", "channel"))
-        region = mapping.text(f["region"].expr, f["region"].dtype) if "region" in f else "NULL"
+        # Regions are keys ("US" and "us" are one region): trimmed and lower-cased.
+        region = f"lower({mapping.text(f['region'].expr, f['region'].dtype)})" if "region" in f else "NULL"
         message_id = f.get("message_id", null)
         return [
             f"{mapping.event_time(time.expr, time.dtype, self.zone)} AS __c_event_time",
@@ -243,7 +244,7 @@ class StageSpecs:
             f"{mapping.is_missing(code.expr, code.dtype)} AS __c_status_code_missing",
             # Not trimmed: channel_key() normalises each distinct spelling in Python.
             f"{mapping.text(chan.expr, chan.dtype, trim=False)} AS __c_channel_text",
-            f"coalesce({region}, {quote_literal(self.region)}) AS __c_region",
+            f"coalesce({region}, {quote_literal(self.region.lower())}) AS __c_region",
             f"{mapping.text(message_id.expr, message_id.dtype)} AS __c_message_id",
             # Descriptive fields are kept as written (no TRIM: it costs a pass per column).
             *[

@@ -135,7 +135,7 @@ def _trend(q: _Runner, one_day: bool) -> Panel:
     return Panel(
         key="trend",
         title=f"Messages per {unit}",
-        sentence=f"Messages per {unit} of their first event (UTC), by final status class.",
+        sentence=f"Messages per {unit} of their first event (config time zone), by final status class.",
         columns=[unit, *wide.columns[1:]],
         rows=rows,
         totals=_sum_row(wide, 1, {}),

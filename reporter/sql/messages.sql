@@ -1,7 +1,8 @@
 -- One row per message: its final status is its highest-ranked event (read 5, delivered 4,
 -- failed/undelivered 3, submitted 2, queued 1, unknown 0), ties to the latest event_time, then
 -- the higher code. An event without a message_id is its own message.
--- The ordering key packs (rank, time in microseconds, code) into one HUGEINT, and the aggregate
+-- The ordering key packs (rank, time in microseconds, code, then the input line as the last tie-break,
+-- so the winner never depends on thread timing) into one HUGEINT, and the aggregate
 -- keeps only the final event's position (event_src); its fields are joined back afterwards.
 -- Copying wide string payloads inside arg_max cost 4x more at 20M events.
 WITH with_id AS (
@@ -9,7 +10,10 @@ WITH with_id AS (
         message_id AS message_key,
         arg_max(
             event_src,
-            (CAST(status_rank AS HUGEINT) << 88) + (CAST(epoch_us(event_time) AS HUGEINT) << 24) + status_code
+            (CAST(status_rank AS HUGEINT) << 116)
+            + (CAST(greatest(epoch_us(event_time), 0) AS HUGEINT) << 64)
+            + (CAST(least(status_code, 16777215) AS HUGEINT) << 40)
+            + least(source_line, 1099511627775)
         ) AS final_src,
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,

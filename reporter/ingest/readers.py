@@ -99,6 +99,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: 
     assert source.dialect is not None
     columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
     specs = make(columns, False)
+    specs.empty_is_null = True
     scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
     cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
     raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
@@ -229,14 +230,20 @@ class StageSpecs:
         self.fields, self.zone, self.region = fields, zone, region
         self.known_channels = known_channels  # exact spellings that need no raw text kept
         self.present = frozenset(n for n in self.TEXT_FIELDS if n in fields)
+        # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
+        self.empty_is_null = False
 
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
         f = self.fields
         code, time, chan = (f.get(n, null) for n in ("status_code", "event_time", "channel"))
         # Regions are keys ("US" and "us" are one region): trimmed and lower-cased.
-        region = f"lower({mapping.text(f['region'].expr, f['region'].dtype)})" if "region" in f else "NULL"
         message_id = f.get("message_id", null)
+
+        def text(spec: FieldSpec, trim: bool = True) -> str:
+            return spec.expr if self.empty_is_null else mapping.text(spec.expr, spec.dtype, trim)
+
+        region = f"lower({text(f['region'])})" if "region" in f else "NULL"
         return [
             f"{mapping.event_time(time.expr, time.dtype, self.zone)} AS __c_event_time",
             f"{mapping.is_missing(time.expr, time.dtype)} AS __c_event_time_missing",
@@ -245,10 +252,10 @@ class StageSpecs:
             # Not trimmed: channel_key() normalises each distinct spelling in Python.
             f"{mapping.text(chan.expr, chan.dtype, trim=False)} AS __c_channel_text",
             f"coalesce({region}, {quote_literal(self.region.lower())}) AS __c_region",
-            f"{mapping.text(message_id.expr, message_id.dtype)} AS __c_message_id",
+            f"{text(message_id)} AS __c_message_id",
             # Descriptive fields are kept as written (no TRIM: it costs a pass per column).
             *[
-                f"{mapping.text(f[n].expr, f[n].dtype, trim=False)} AS __c_{n}"
+                f"{text(f[n], trim=False)} AS __c_{n}"
                 for n in self.TEXT_FIELDS
                 if n != "message_id" and n in f
             ],

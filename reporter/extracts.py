@@ -88,37 +88,26 @@ def write_manifest(path: Path, data: dict[str, Any]) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def public_messages(hmac_key: bytes | None) -> str:
-    """The messages as they may leave the process: destination masked, keyed hash beside it."""
-    hashed = (
-        f"SELECT *, {mapping.destination_hash('destination', hmac_key)} AS destination_hash FROM messages"
-    )
-    masked = mapping.masked(hashed, "destination", "destination_masked")
-    return (
-        f"SELECT * EXCLUDE (destination, destination_masked), destination_masked AS destination "
-        f"FROM ({masked})"
-    )
-
-
-def write_messages(
-    con: duckdb.DuckDBPyConnection, folder: Path, hmac_key: bytes | None, empty_date: dt.date | None = None
-) -> None:
+def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, empty_date: dt.date | None = None) -> None:
     """extracts/messages/date=YYYY-MM-DD/data_0.parquet, built under a temporary name, then renamed.
 
     One plain COPY per date rather than PARTITION_BY: the partitioned writer interleaves threads,
     a plain COPY keeps message_rows' order (date, input order), so re-runs are byte-identical.
+    message_rows is sorted by date, so each COPY reads only its date's row groups. The destination
+    is already masked there (outcomes.py).
     """
     dates = [d for (d,) in con.execute("SELECT DISTINCT date FROM message_rows ORDER BY date").fetchall()]
     # No messages: still one valid, empty file (with its schema), so readers and globs find one.
     dates = dates or [empty_date or dt.date(1970, 1, 1)]
-    public = public_messages(hmac_key)
     with atomic_dir(folder) as tmp:
         for day in dates:
             part = tmp / f"date={day.isoformat()}"
             part.mkdir()
             con.execute(
-                f"COPY (SELECT * EXCLUDE (date) FROM ({public}) WHERE date = ?) "
-                f"TO {quote_literal(str(part / 'data_0.parquet'))} (FORMAT parquet, COMPRESSION zstd)",
+                "COPY (SELECT * EXCLUDE (date) FROM message_rows WHERE date = ?) "
+                # zstd level 1: 20% faster to write than the default level 3, and no larger here.
+                f"TO {quote_literal(str(part / 'data_0.parquet'))} "
+                "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
                 [day],
             )
 

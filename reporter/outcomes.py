@@ -16,6 +16,7 @@ from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
 from reporter.engine import insert_rows
 from reporter.errors import ReconciliationError
+from reporter.ingest import mapping
 
 
 def pipeline_sql(name: str) -> str:
@@ -56,7 +57,7 @@ def _country(number: str) -> str | None:
 def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     """`destination_prefixes`: the country of each destination prefix, from one number per prefix."""
     prefixes = con.execute(
-        "SELECT destination_prefix, min(destination) FROM message_rows "
+        "SELECT destination_prefix, min(destination) FROM enriched_events "
         "WHERE destination_prefix IS NOT NULL GROUP BY ALL"
     ).fetchall()
     con.execute(
@@ -65,28 +66,28 @@ def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     insert_rows(con, "destination_prefixes", ["prefix", "country"], [[p, _country(n)] for p, n in prefixes])
 
 
-def build_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Create code_lookup, enriched_events, message_rows, messages (a view adding destination_country)
+def build_outcomes(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None) -> dict[str, int]:
+    """Create code_lookup, enriched_events, destination_prefixes, message_rows (the `messages` view)
     and event_counts; return the counts.
 
     Destination country comes from the first digits of an international number (a calling code and
     enough digits to tell apart the regions that share it: 1 = US, CA...; 44 = GB, JE...), looked up
-    once per distinct prefix with phonenumbers.
+    once per distinct prefix with phonenumbers. The messages leave this step public: destination
+    masked, its keyed hash beside it, so every reader and writer downstream sees only that.
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
+    con.execute(pipeline_sql("destination_prefix"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     events = _one(con, "SELECT count(*) FROM events")
-    # message_rows is sorted (date, message_key), so every extract written from it is deterministic.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE message_rows AS {pipeline_sql('messages')}")
     _country_table(con)
-    # An UPDATE keeps the table's order (a join would not), so extracts stay byte-identical.
+    # Sorted on (date, input position of the first event) as the last step, so every extract
+    # written from it is deterministic: one materialised result, read by every writer.
+    public = public_messages(pipeline_sql("messages"), hmac_key)
     con.execute(
-        "UPDATE message_rows AS m SET destination_country = p.country FROM destination_prefixes AS p "
-        "WHERE p.prefix = m.destination_prefix AND p.country IS NOT NULL"
+        f"CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * EXCLUDE (sort_key) FROM ({public}) "
+        "ORDER BY sort_key"
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW messages AS SELECT * EXCLUDE (destination_prefix) FROM message_rows"
-    )
+    con.execute("CREATE OR REPLACE TEMP VIEW messages AS SELECT * FROM message_rows")
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
     in_messages = _one(con, "SELECT coalesce(sum(events), 0) FROM messages")
@@ -96,6 +97,17 @@ def build_outcomes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"
         )
     return {"events": events, "messages": _one(con, "SELECT count(*) FROM messages")}
+
+
+def public_messages(query: str, hmac_key: bytes | None) -> str:
+    """The messages as they may leave the process: destination masked, keyed hash beside it."""
+    digest = mapping.destination_hash("destination", hmac_key)
+    hashed = f"SELECT *, {digest} AS destination_hash FROM ({query})"
+    masked = mapping.masked(hashed, "destination", "destination_masked")
+    return (
+        f"SELECT * EXCLUDE (destination, destination_masked), destination_masked AS destination "
+        f"FROM ({masked})"
+    )
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

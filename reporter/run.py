@@ -65,6 +65,19 @@ def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt
     return outside
 
 
+class _Steps:
+    """Wall seconds per step of the run, for the manifest (and for finding where time goes)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = round(now - self._mark, 3)
+        self._mark = now
+
+
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(con.execute(sql).fetchall()[0][0])
 
@@ -113,14 +126,17 @@ def _run(
     manifest_extra: dict[str, object] | None,
     started: float,
 ) -> IngestResult:
+    steps = _Steps()
     ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
     result = ingest(con, list(options.inputs), ingest_options, progress)
+    steps.done("ingest")
     register_files(con, result)
     register_inputs(con, result)
     register_dimension(con, dimension)
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
     con.execute("SET TimeZone = ?", [config.timezone])
-    counts = build_outcomes(con)
+    counts = build_outcomes(con, ingest_options.hmac_key)
+    steps.done("outcomes")
     queries = load_queries()
     outside = _limit_period(con, options.start, options.end)
     counts = {
@@ -129,8 +145,10 @@ def _run(
         "messages_outside_period": outside,
     }
     _daily_history(con, queries, options.history)
+    steps.done("period")
     extracts = options.out / "extracts"
-    write_messages(con, extracts / "messages", ingest_options.hmac_key, options.start)
+    write_messages(con, extracts / "messages", options.start)
+    steps.done("messages_extract")
     for name in QUERY_EXTRACTS:
         frame = run_query(con, queries[name])
         con.register("q_df", frame)
@@ -138,16 +156,19 @@ def _run(
         con.unregister("q_df")
     for table in TABLE_EXTRACTS:
         copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
+    steps.done("other_extracts")
     fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
     write_report(con, queries, options.out, result, (options.start, options.end), fired, options.notice)
+    steps.done("report")
     if options.warehouse:
         build_warehouse(options.out)
+        steps.done("warehouse")
     extra = {
         **(manifest_extra or {}),
         "period": {"start": options.start, "end": options.end},
         "outcomes": counts,
         "alerts": [a.text for a in fired],
-        "timings": {"seconds": round(time.monotonic() - started, 3)},
+        "timings": {"seconds": round(time.monotonic() - started, 3), "steps": steps.seconds},
     }
     write_manifest(options.out / "manifest.json", manifest(result, extra))
     return result

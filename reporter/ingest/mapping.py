@@ -141,8 +141,19 @@ def _epoch_ms(expr: str) -> str:
     return f"(to_timestamp({expr} // 1000) + to_milliseconds({expr} % 1000))"
 
 
-def _in_list(values: list[str]) -> str:
-    return ", ".join(quote_literal(v) for v in values)
+def _code_lengths() -> str:
+    """A list literal: the calling-code length of a number by its first two digits (00-99).
+
+    Calling codes are prefix-free: 1 and 7 are whole codes, then 20, 27, 30..., the rest 3 digits.
+    A list lookup costs a fifth of two IN tests per row.
+    """
+    lengths = [3] * 100
+    for code in _CODES:
+        if len(code) == 1:
+            lengths[int(code) * 10 : int(code) * 10 + 10] = [1] * 10
+        elif len(code) == 2:
+            lengths[int(code)] = 2
+    return "[" + ", ".join(map(str, lengths)) + "]"
 
 
 def masked(source: str, column: str, alias: str) -> str:
@@ -152,11 +163,13 @@ def masked(source: str, column: str, alias: str) -> str:
     an email keeps its domain; anything else its last four characters. Computed in layers because
     DuckDB evaluates a repeated sub-expression each time it appears.
     """
-    by_len = {n: _in_list([c for c in _CODES if len(c) == n]) for n in (1, 2)}
     d = quote_ident(column)
+    # Only a phone-like value (digits, +, and the separators people write) is cleaned and tested;
+    # translate() on every email and token cost 3 s per 10M messages.
     layer1 = (
-        f"SELECT *, CASE WHEN TRY_CAST(ltrim({d}, '+') AS UBIGINT) IS NOT NULL THEN {d} "
-        f"ELSE translate({d}, ' ()-.', '') END AS __m_s FROM ({source})"
+        f"SELECT *, CASE WHEN regexp_full_match({d}, '\\+?[0-9]+') THEN {d} "
+        f"WHEN regexp_full_match({d}, '[+0-9 ().-]+') THEN translate({d}, ' ()-.', '') END AS __m_s "
+        f"FROM ({source})"
     )
     layer2 = (
         "SELECT *, starts_with(__m_s, '+') OR starts_with(__m_s, '00') AS __m_intl, "
@@ -164,17 +177,17 @@ def masked(source: str, column: str, alias: str) -> str:
         f"THEN substr(__m_s, 3) ELSE __m_s END AS __m_dg FROM ({layer1})"
     )
     layer3 = (
-        "SELECT *, TRY_CAST(__m_dg AS UBIGINT) IS NOT NULL AND length(__m_dg) BETWEEN 6 AND 15 AS __m_phone, "
-        f"CASE WHEN left(__m_dg, 1) IN ({by_len[1]}) THEN left(__m_dg, 1) "
-        f"WHEN left(__m_dg, 2) IN ({by_len[2]}) THEN left(__m_dg, 2) ELSE left(__m_dg, 3) END AS __m_cc "
+        "SELECT *, coalesce(regexp_full_match(__m_dg, '[0-9]{6,15}'), false) AS __m_phone, "
+        f"left(__m_dg, {_code_lengths()}[TRY_CAST(left(__m_dg, 2) AS INTEGER) + 1]) AS __m_cc "
         f"FROM ({layer2})"
     )
     mask = (
         f"CASE WHEN {d} IS NULL THEN NULL "
-        f"WHEN contains({d}, '@') THEN '***@' || lower(split_part({d}, '@', -1)) "
         "WHEN __m_phone AND __m_intl THEN "
-        "'+' || __m_cc || repeat('*', greatest(length(__m_dg) - length(__m_cc) - 3, 0)) || right(__m_dg, 3) "
-        "WHEN __m_phone THEN repeat('*', length(__m_dg) - 3) || right(__m_dg, 3) "
+        "'+' || __m_cc "
+        "|| lpad(right(__m_dg, 3), CAST(greatest(length(__m_dg) - length(__m_cc), 3) AS INTEGER), '*') "
+        "WHEN __m_phone THEN lpad(right(__m_dg, 3), CAST(length(__m_dg) AS INTEGER), '*') "
+        f"WHEN contains({d}, '@') THEN '***@' || lower(split_part({d}, '@', -1)) "
         f"WHEN length({d}) > 8 THEN '***' || right({d}, 4) ELSE '***' END"
     )
     helpers = "__m_s, __m_intl, __m_dg, __m_phone, __m_cc"

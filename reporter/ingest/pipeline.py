@@ -125,6 +125,9 @@ class _Ingest:
         self.con, self.options = con, options
         self.parquet_reference: dict[str, str] | None = None
         self.accepted_parts: list[str] = []  # one SELECT of accepted rows per staged file
+        self.plain_hashes = [
+            int(h) for (h,) in con.execute("SELECT hash(unnest(?))", [_PLAIN_SPELLINGS]).fetchall()
+        ]
 
     def spec_maker(self, source: Source) -> readers.SpecMaker:
         config = self.options.config
@@ -141,7 +144,7 @@ class _Ingest:
         def make(columns: dict[str, str], webhook: bool) -> readers.StageSpecs:
             resolved = mapping.resolve_columns(list(columns), {} if webhook else config.columns)
             fields = {f: _field(c, columns[c]) for f, c in resolved.items()}
-            return readers.StageSpecs(fields, zone, fallback_region, _PLAIN_SPELLINGS)
+            return readers.StageSpecs(fields, zone, fallback_region, self.plain_hashes)
 
         return make
 
@@ -271,8 +274,9 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
 def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats]) -> None:
     """`events`: every accepted event but the later copies of exact duplicates, in input order.
 
-    The stage tables stay the storage (no copy); rows are hashed first and only rows whose hash
-    repeats are compared column by column, so the common case costs one hash and one integer GROUP BY.
+    Rows are hashed while staged and only rows whose hash repeats are compared column by column,
+    so the common case costs one hash and one integer GROUP BY. `events` is then materialised once
+    (every later step reads it several times) and the stage tables are dropped.
     """
     cols = ", ".join(EVENT_COLUMNS)
     empty = f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src, CAST(NULL AS UBIGINT) AS __hash FROM events_empty"
@@ -289,10 +293,15 @@ def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[F
     )
     con.execute("DROP TABLE dup_candidates")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "
+        f"CREATE OR REPLACE TEMP TABLE events AS SELECT {cols}, "
         f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line, "
         "__src AS event_src FROM events_all WHERE __src NOT IN (SELECT __src FROM dup_later)"
     )
+    con.execute("DROP VIEW events_all")
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'stage_')"
+    ).fetchall():
+        con.execute(f"DROP TABLE {quote_ident(table)}")
     dropped = dict(
         con.execute(f"SELECT __src // {_LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()
     )

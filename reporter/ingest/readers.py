@@ -45,7 +45,7 @@ class Staged:
     table: str
     header_lines: int  # lines before the first data record (1 for a CSV header)
     rejects: list[Reject] = field(default_factory=list)
-    ordinal_from_rowid: bool = True  # CSV: the stage's rowid is the record's ordinal
+    ordinal_from_rowid: bool = True  # CSV, Parquet: the stage's rowid is the record's ordinal
     present: frozenset[str] = frozenset()  # optional fields the source has (absent ones are not stored)
 
 
@@ -191,17 +191,16 @@ def stage_parquet(
 ) -> Staged:
     specs = make(schema, False)
     columns = list(schema)
-    scan = (
-        f"(SELECT *, file_row_number + 1 AS __ordinal FROM "
-        f"read_parquet({quote_literal(str(source.path))}, file_row_number = true))"
-    )
+    # The stage keeps the file's row order (insertion order is preserved), so its rowid is the
+    # record's ordinal: reading file_row_number instead doubled the time of a bare read.
+    scan = f"read_parquet({quote_literal(str(source.path))})"
     raw = (
         "CAST(struct_pack("
         + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns)
         + ") AS VARCHAR)"
     )
-    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, '__ordinal')}")
-    return Staged(table, header_lines=0, ordinal_from_rowid=False, present=specs.present)
+    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+    return Staged(table, header_lines=0, present=specs.present)
 
 
 class StageSpecs:
@@ -224,11 +223,9 @@ class StageSpecs:
         "correlation_id",
     )
 
-    def __init__(
-        self, fields: dict[str, FieldSpec], zone: str, region: str, known_channels: list[str]
-    ) -> None:
+    def __init__(self, fields: dict[str, FieldSpec], zone: str, region: str, known_hashes: list[int]) -> None:
         self.fields, self.zone, self.region = fields, zone, region
-        self.known_channels = known_channels  # exact spellings that need no raw text kept
+        self.known_hashes = known_hashes  # DuckDB hash() of exact spellings that need no raw text kept
         self.present = frozenset(n for n in self.TEXT_FIELDS if n in fields)
         # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
         self.empty_is_null = False
@@ -271,9 +268,12 @@ class StageSpecs:
         )
         if extra_reason:
             reason = f"coalesce({extra_reason}, {reason})"
-        known = ", ".join(quote_literal(c) for c in self.known_channels)
-        # Raw text is kept for bad rows, and for rows whose channel may turn out unknown.
-        keep_raw = f"__c_reason IS NOT NULL OR __c_channel_text NOT IN ({known})"
+        # Raw text is kept for bad rows, and for rows whose channel may turn out unknown. Spellings are
+        # tested by their 64-bit hash: an IN list of ~130 strings cost 3.7 s per 20M rows, of integers
+        # 0.9 s; a semi-join would reorder rows (the stage's rowid is the record's ordinal). A collision
+        # with a known spelling (odds ~1e-17) would only leave an unknown channel's raw text out.
+        known = ", ".join(map(str, self.known_hashes))
+        keep_raw = f"__c_reason IS NOT NULL OR hash(__c_channel_text) NOT IN ({known})"
         kept = [
             "__c_event_time",
             "__c_status_code",

@@ -8,6 +8,7 @@ SELECT
     c.failure_category,
     c.retryable,
     c.region_scope = 'us+ca' AND e.region NOT IN ('us', 'ca') AS out_of_region,
-    c.unsupported_channel
+    c.unsupported_channel,
+    destination_prefix(e.channel, e.destination) AS destination_prefix
 FROM events AS e
 JOIN code_lookup AS c USING (channel, status_code)

@@ -5,6 +5,8 @@
 -- so the winner never depends on thread timing) into one HUGEINT, and the aggregate
 -- keeps only the final event's position (event_src); its fields are joined back afterwards.
 -- Copying wide string payloads inside arg_max cost 4x more at 20M events.
+-- Unsorted: outcomes.py masks the destination and sorts on sort_key (date, then the input position of
+-- the message's first event) as the last step, as a join would not keep any order.
 WITH with_id AS (
     SELECT
         message_id AS message_key,
@@ -47,6 +49,8 @@ per_message AS (
     UNION ALL
     SELECT * FROM without_id
 )
+-- The final event's fields are joined back from the narrow `events` and only then classified: carrying
+-- the classification of all events through the join cost twice as much.
 SELECT
     CAST(p.first_event_at AS DATE) AS date,
     p.message_key,
@@ -58,27 +62,23 @@ SELECT
     p.last_event_at,
     p.events,
     e.status_code,
-    e.status_class,
-    e.code_message,
-    e.failure_category,
-    e.retryable,
-    e.code_source,
-    e.status_class IN ('failed', 'undelivered') AS is_failure,
+    c.status_class,
+    c.code_message,
+    c.failure_category,
+    c.retryable,
+    c.code_source,
+    c.status_class IN ('failed', 'undelivered') AS is_failure,
     p.out_of_region,
     p.unsupported_channel,
     p.has_unknown_code,
     e.destination,
-    -- The first digits of an international phone number: enough to tell its country (outcomes.py).
-    CASE
-        WHEN e.channel NOT IN ('sms', 'mms', 'whatsapp', 'voice') THEN NULL
-        WHEN starts_with(e.destination, '+') THEN left(e.destination, 7)
-        WHEN starts_with(e.destination, '00') THEN '+' || substr(e.destination, 3, 6)
-    END AS destination_prefix,
-    CAST(NULL AS VARCHAR) AS destination_country,  -- set per prefix by outcomes.py
+    d.country AS destination_country,
     e.sender,
     e.tenant,
-    e.carrier
+    e.carrier,
+    -- One integer key sorts faster than (date, first_src): 3 s less at 20M events.
+    (CAST(CAST(p.first_event_at AS DATE) - DATE '1970-01-01' AS HUGEINT) << 64) + p.first_src AS sort_key
 FROM per_message AS p
-JOIN enriched_events AS e ON e.event_src = p.final_src
--- Input order of each message's first event: an integer sort, and the same order every run.
-ORDER BY date, p.first_src
+JOIN events AS e ON e.event_src = p.final_src
+JOIN code_lookup AS c ON c.channel = e.channel AND c.status_code = e.status_code
+LEFT JOIN destination_prefixes AS d ON d.prefix = destination_prefix(e.channel, e.destination)

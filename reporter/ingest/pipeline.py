@@ -125,6 +125,7 @@ class _Ingest:
         self.con, self.options = con, options
         self.parquet_reference: dict[str, str] | None = None
         self.accepted_parts: list[str] = []  # one SELECT of accepted rows per staged file
+        self.tables: dict[int, str] = {}  # source index -> its stage table
         self.plain_hashes = [
             int(h) for (h,) in con.execute("SELECT hash(unnest(?))", [_PLAIN_SPELLINGS]).fetchall()
         ]
@@ -211,6 +212,7 @@ class _Ingest:
             return
         if staged is not None:
             self.split(index, staged, stats)
+            self.tables[index] = staged.table
 
     def split(self, index: int, staged: readers.Staged, stats: FileStats) -> None:
         """Bad rows and reader rejects to the quarantine; the stage itself holds the good rows."""
@@ -247,8 +249,8 @@ class _Ingest:
         con.execute("DELETE FROM quarantine_rejects")
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.accepted_parts.append(
-            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash "
-            f"FROM {table} s "
+            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash, "
+            f"s.rowid AS __rowid FROM {table} s "
             "JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
         )
@@ -271,15 +273,20 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(row[0]) if row else 0
 
 
-def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats]) -> None:
-    """`events`: every accepted event but the later copies of exact duplicates, in input order.
+def _deduplicate(
+    con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats], tables: dict[int, str]
+) -> None:
+    """`events`: every accepted event but the later copies of exact duplicates.
 
-    Rows are hashed while staged and only rows whose hash repeats are compared column by column,
-    so the common case costs one hash and one integer GROUP BY. `events` is then materialised once
-    (every later step reads it several times) and the stage tables are dropped.
+    The stage tables stay the storage (no copy): later copies get the reason 'duplicate' in their
+    stage, which takes them out of `events`, a view. Rows are hashed while staged and only rows whose
+    hash repeats are compared column by column, so the common case costs one integer GROUP BY.
     """
     cols = ", ".join(EVENT_COLUMNS)
-    empty = f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src, CAST(NULL AS UBIGINT) AS __hash FROM events_empty"
+    empty = (
+        f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src, CAST(NULL AS UBIGINT) AS __hash, "
+        "CAST(NULL AS BIGINT) AS __rowid FROM events_empty"
+    )
     con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {' UNION ALL '.join(parts) or empty}")
     # The stage hashed every field but the channel: rows sharing a hash are the only candidates.
     con.execute(
@@ -287,23 +294,24 @@ def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[F
         "WHERE __hash IN (SELECT __hash FROM events_all GROUP BY __hash HAVING count(*) > 1)"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE dup_later AS SELECT __src FROM ("
-        f"SELECT __src, row_number() OVER (PARTITION BY {cols} ORDER BY __src) AS n FROM events_all "
-        f"WHERE __src IN (SELECT __src FROM dup_candidates)) WHERE n > 1"
+        f"CREATE OR REPLACE TEMP TABLE dup_later AS SELECT __src, __rowid FROM ("
+        f"SELECT __src, __rowid, row_number() OVER (PARTITION BY {cols} ORDER BY __src) AS n "
+        "FROM events_all WHERE __src IN (SELECT __src FROM dup_candidates)) WHERE n > 1"
     )
     con.execute("DROP TABLE dup_candidates")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE events AS SELECT {cols}, "
-        f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line, "
-        "__src AS event_src FROM events_all WHERE __src NOT IN (SELECT __src FROM dup_later)"
-    )
-    con.execute("DROP VIEW events_all")
-    for (table,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'stage_')"
-    ).fetchall():
-        con.execute(f"DROP TABLE {quote_ident(table)}")
     dropped = dict(
         con.execute(f"SELECT __src // {_LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()
+    )
+    for index in dropped:
+        con.execute(
+            f"UPDATE {tables[index]} SET __c_reason = 'duplicate' WHERE rowid IN "
+            f"(SELECT __rowid FROM dup_later WHERE __src // {_LINE_BASE} = ?)",
+            [index],
+        )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "
+        f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line, "
+        "__src AS event_src FROM events_all"
     )
     for index, stats in enumerate(files):
         stats.duplicates = int(dropped.get(index, 0))
@@ -329,7 +337,7 @@ def ingest(
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
         run.load(index, source, stats)
-    _deduplicate(con, run.accepted_parts, files)
+    _deduplicate(con, run.accepted_parts, files, run.tables)
     for stats in files:
         if not stats.reconciles():
             raise ReconciliationError(

@@ -198,6 +198,17 @@ def generate(events: int, fmt: str, out: Path, seed: int, days: int, start: Any,
         click.echo(str(path))
 
 
+def _memory_limit(value: str | None) -> str | None:
+    from reporter.engine import memory_limit
+
+    if value is not None:
+        try:
+            memory_limit(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return value
+
+
 @cli.command("run")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Output folder.")
@@ -207,6 +218,11 @@ def generate(events: int, fmt: str, out: Path, seed: int, days: int, start: Any,
     "--start", type=click.DateTime(["%Y-%m-%d"]), help="First day of the period (message's first event)."
 )
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the period.")
+@click.option(
+    "--memory-limit",
+    callback=lambda _ctx, _param, value: _memory_limit(value),
+    help="DuckDB's memory limit, a size (3GB) or a share of RAM (25%); beats the config's. Spills past it.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Print the reconciliation per file.")
 def run_command(
     inputs: tuple[str, ...],
@@ -215,6 +231,7 @@ def run_command(
     region: str | None,
     start: Any,
     end: Any,
+    memory_limit: str | None,
     verbose: bool,
 ) -> None:
     """Ingest, classify, break down and write the extracts, warehouse, report and manifest to OUT.
@@ -224,7 +241,13 @@ def run_command(
     from reporter.run import RunOptions, run
 
     options = RunOptions(
-        inputs, out, config_path, region, start.date() if start else None, end.date() if end else None
+        inputs,
+        out,
+        config_path,
+        region,
+        start.date() if start else None,
+        end.date() if end else None,
+        memory_limit=memory_limit,
     )
     result = run(options, progress=_progress())
     if verbose:

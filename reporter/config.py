@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from reporter.alerts import AlertRule, load_rules
+from reporter.engine import memory_limit
 from reporter.errors import ConfigError
 
 CANONICAL_FIELDS = (
@@ -89,7 +90,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
     alerts: tuple[AlertRule, ...] = ()
-    memory_limit: str | None = None  # DuckDB's limit, e.g. "4GB"; default half the RAM; spills past it
+    memory_limit: str | None = None  # DuckDB's limit, "4GB" or "25%" of RAM; default half; spills past it
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
@@ -106,6 +107,16 @@ def _check_keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+
+
+def _check_memory_limit(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        memory_limit(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return str(value)
 
 
 def _check_zone(name: str, where: str) -> str:
@@ -185,7 +196,7 @@ def load_config(path: Path | None) -> Config:
         smtp=_load_smtp(raw.get("smtp", {}), path),
         nightly=_load_nightly(raw.get("nightly", {}), path),
         alerts=load_rules(raw.get("alerts", []), str(path)),
-        memory_limit=raw.get("memory_limit"),
+        memory_limit=_check_memory_limit(raw.get("memory_limit"), str(path)),
         source=str(path),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -32,13 +33,32 @@ def connect(
     return con
 
 
-DEFAULT_MEMORY_SHARE = 0.5  # of physical RAM, when the config sets no memory_limit
+DEFAULT_MEMORY_SHARE = 0.5  # of physical RAM, when neither --memory-limit nor the config sets one
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[kmgt]i?b)", re.IGNORECASE)
+_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+_UNITS |= {u[0] + "ib": 2 ** (10 * (i + 1)) for i, u in enumerate(_UNITS)}
 
 
-def default_memory_limit() -> str:
-    """Half the machine's RAM, as DuckDB's memory_limit; DuckDB spills past it to temp_directory."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return f"{int(total * DEFAULT_MEMORY_SHARE) // 2**20}MB"
+def physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def memory_limit(text: str | None = None) -> str:
+    """DuckDB's memory_limit from a size ("3GB", "512MiB") or a share of the RAM ("25%").
+
+    None gives the default share. DuckDB spills past the limit into its temp_directory.
+    Raises ValueError naming the accepted forms.
+    """
+    if text is None:
+        return f"{int(physical_memory() * DEFAULT_MEMORY_SHARE) // 10**6}MB"
+    match = _SIZE.fullmatch(text.strip())
+    if not match or float(match[1]) <= 0 or (match[2] == "%" and float(match[1]) > 100):
+        raise ValueError(
+            f"memory limit {text!r} is not a size such as 3GB or 512MiB, nor a share such as 25%"
+        )
+    amount, unit = float(match[1]), match[2].lower()
+    size = physical_memory() * amount / 100 if unit == "%" else amount * _UNITS[unit]
+    return f"{max(int(size) // 10**6, 1)}MB"
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import duckdb
 from reporter.alerts import evaluate
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
-from reporter.engine import connect, default_memory_limit, quote_literal, spill_folder
+from reporter.engine import connect, memory_limit, quote_literal, spill_folder
 from reporter.errors import MemoryLimitError
 from reporter.extracts import (
     copy_parquet,
@@ -103,7 +103,7 @@ def run(
     started = time.monotonic()
     config = load_config(options.config)
     dimension = build_dimension()
-    limit = options.memory_limit or config.memory_limit or default_memory_limit()
+    limit = memory_limit(options.memory_limit or config.memory_limit)
     with spill_folder(options.out) as spill:
         con = connect(memory_limit=limit, temp_directory=spill)
         try:
@@ -111,7 +111,7 @@ def run(
         except duckdb.OutOfMemoryException as exc:
             first = str(exc).splitlines()[0]
             raise MemoryLimitError(
-                f"out of memory under memory_limit {limit} (raise it in the config): {first}"
+                f"out of memory under memory_limit {limit} (raise --memory-limit or the config's): {first}"
             ) from exc
         finally:
             con.close()

@@ -185,3 +185,33 @@ def test_ingest_bad_config_exits_78(runner, tmp_path: Path):
     )
     assert result.exit_code == ExitCode.CONFIG
     assert result.stderr == f"reporter: {config}: unknown key 'colour'\n"
+
+
+def test_memory_limit_is_a_size_or_a_share_of_ram(tmp_path: Path):
+    from reporter.engine import memory_limit, physical_memory
+
+    assert memory_limit("3GB") == "3000MB"
+    assert memory_limit("512MiB") == "536MB"  # 512 * 1024**2 = 536,870,912 bytes
+    assert memory_limit(" 2.5 gb ") == "2500MB"
+    assert memory_limit("25%") == f"{physical_memory() // 4 // 10**6}MB"
+    for bad in ("lots", "0GB", "150%", "3"):
+        with pytest.raises(ValueError, match="not a size such as 3GB"):
+            memory_limit(bad)
+
+
+def test_bad_memory_limit_exits_64_on_the_command_line_and_78_in_the_config(runner, tmp_path: Path):
+    from tests.conftest import DATA
+
+    args = ["run", str(DATA / "bom.csv"), "--out", str(tmp_path / "o")]
+    result = runner.invoke(cli, [*args, "--memory-limit", "lots"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "memory limit 'lots' is not a size" in result.stderr
+    config = tmp_path / "c.toml"
+    config.write_text('memory_limit = "huge"\n')
+    result = runner.invoke(cli, [*args, "--config", str(config)])
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stderr == (
+        f"reporter: {config}: memory limit 'huge' is not a size such as 3GB or 512MiB, "
+        "nor a share such as 25%\n"
+    )
+    assert not (tmp_path / "o").exists()

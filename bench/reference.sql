@@ -1,7 +1,8 @@
 -- The hand-written reference for `make bench`: what a careful analyst would write in DuckDB to get
--- the same answer from the same Parquet file, with none of reporter's checks (no quarantine, no
--- reconciliation, no duplicate removal, no masking). Run by bench/bench_run.py with
--- $events (the input file), $codes (the dimension as Parquet) and $out (a folder).
+-- the same answer from the same file, with none of reporter's checks (no quarantine, no
+-- reconciliation, no duplicate removal, no masking). Run by bench/reference.py, which first creates
+-- the view `events` over the input (the per-format read), with $codes (the dimension as Parquet)
+-- and $out (a folder).
 SET TimeZone = 'UTC';
 CREATE TABLE codes AS SELECT channel, code, status_class FROM read_parquet(getvariable('codes'));
 CREATE TABLE messages AS
@@ -12,7 +13,7 @@ WITH classified AS (
                  CASE e.status_code WHEN 7500 THEN 'delivered' WHEN 7501 THEN 'submitted'
                                     WHEN 7502 THEN 'read' WHEN 1001 THEN 'queued' END,
                  'unknown') AS status_class
-    FROM read_parquet(getvariable('events')) AS e
+    FROM events AS e
     LEFT JOIN codes AS ch ON ch.channel = e.channel AND ch.code = e.status_code
     LEFT JOIN codes AS cm ON cm.channel = 'common' AND cm.code = e.status_code
 )

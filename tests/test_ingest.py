@@ -397,3 +397,28 @@ def test_parquet_line_numbers_hold_across_row_groups(tmp_path: Path):
         0
     ][0]
     assert mismatched == 0
+
+
+def test_json_lines_that_are_not_objects_or_do_not_parse(tmp_path: Path):
+    good = '{"event_time": "2026-11-23T10:00:00Z", "message_id": "%s", "channel": "sms", "status_code": 7501}'
+    lines = [
+        good % "j1",  # line 1
+        "[1, 2]",  # 2: valid JSON, an array
+        '"just text"',  # 3: valid JSON, a string
+        '{"broken": ',  # 4: starts like an object, does not parse
+        "  " + good % "j2",  # 5: leading blanks are fine
+        good % "j3" + " trailing",  # 6: an object followed by more text
+        "42",  # 7: a number
+    ]
+    (tmp_path / "kinds.ndjson").write_text("\n".join(lines) + "\n")
+    con = connect()
+    result = ingest(con, [str(tmp_path / "kinds.ndjson")])
+    assert counts(result) == (7, 2, 5)
+    assert con.execute("SELECT message_id FROM events ORDER BY source_line").fetchall() == [("j1",), ("j2",)]
+    assert con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall() == [
+        (2, "not_an_object"),
+        (3, "not_an_object"),
+        (4, "invalid_json"),
+        (6, "invalid_json"),
+        (7, "not_an_object"),
+    ]

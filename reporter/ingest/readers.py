@@ -131,11 +131,18 @@ def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> l
     return _collect_rejects(con, lines + "_rej")
 
 
+_JSON_SPACE = quote_literal(" \t\r\n")
+# Valid JSON that starts with "{" is an object. Each JSON function parses its input again, so a line
+# is parsed once (TRY() turns a parse error into NULL) rather than by json_valid, json_type and the
+# extraction in turn: a third of the time per NDJSON line.
+_IS_OBJECT = f"starts_with(ltrim(__raw, {_JSON_SPACE}), '{{')"
+
+
 def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> list[str]:
     """Every top-level key of every object line, in first-seen order."""
     rows = con.execute(
-        f"SELECT k FROM (SELECT unnest(json_keys(__raw)) AS k, rowid AS r FROM {lines} "
-        f"WHERE json_valid(__raw) AND json_type(__raw) = 'OBJECT') GROUP BY k ORDER BY min(r), k"
+        f"SELECT k FROM (SELECT unnest(TRY(json_keys(__raw))) AS k, rowid AS r FROM {lines} "
+        f"WHERE {_IS_OBJECT}) GROUP BY k ORDER BY min(r), k"
     ).fetchall()
     return [k for (k,) in rows]
 
@@ -160,12 +167,16 @@ def stage_json(
     paths = dict(mapping.WEBHOOK_PATHS) if webhook else {k: '$."' + k.replace('"', '\\"') + '"' for k in keys}
     names = list(paths)
     extract = "json_extract_string(__raw, [" + ", ".join(quote_literal(p) for p in paths.values()) + "])"
-    inner = (
-        f"SELECT __raw, rowid + 1 AS __ordinal, "
-        f"CASE WHEN NOT json_valid(__raw) THEN 'invalid_json' "
-        f"WHEN json_type(__raw) <> 'OBJECT' THEN 'not_an_object' END AS __json_reason, "
-        f"CASE WHEN json_valid(__raw) AND json_type(__raw) = 'OBJECT' THEN {extract} END AS __v "
+    values = (
+        f"SELECT __raw, rowid + 1 AS __ordinal, CASE WHEN {_IS_OBJECT} THEN TRY({extract}) END AS __v "
         f"FROM {lines} WHERE __raw IS NOT NULL AND TRIM(__raw) <> ''"
+    )
+    # An object line that did not parse is invalid; a line that is not an object is either valid
+    # JSON of another kind (json_valid runs on those few lines only) or invalid.
+    inner = (
+        "SELECT *, CASE WHEN __v IS NOT NULL THEN NULL "
+        f"WHEN {_IS_OBJECT} OR NOT json_valid(__raw) THEN 'invalid_json' ELSE 'not_an_object' END "
+        f"AS __json_reason FROM ({values})"
     )
     scan = (
         "(SELECT "

@@ -125,7 +125,6 @@ class _Ingest:
         self.con, self.options = con, options
         self.parquet_reference: dict[str, str] | None = None
         self.accepted_parts: list[str] = []  # one SELECT of accepted rows per staged file
-        self.tables: dict[int, str] = {}  # source index -> its stage table
         self.plain_hashes = [
             int(h) for (h,) in con.execute("SELECT hash(unnest(?))", [_PLAIN_SPELLINGS]).fetchall()
         ]
@@ -166,7 +165,7 @@ class _Ingest:
             self.con.execute("SET TimeZone = 'UTC'")
 
     def _stage(self, index: int, source: Source, stats: FileStats) -> readers.Staged | None:
-        table = f"stage_{index}"
+        table = _stage_table(index)
         make = self.spec_maker(source)
         if source.format == "csv":
             return readers.stage_csv(self.con, source, table, make)
@@ -207,12 +206,11 @@ class _Ingest:
         try:
             staged = self.stage(index, source, stats)
         except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            self.con.execute(f"DROP TABLE IF EXISTS stage_{index}")
+            self.con.execute(f"DROP TABLE IF EXISTS {_stage_table(index)}")
             self.quarantine_whole(stats, "unreadable_file", str(exc).splitlines()[0])
             return
         if staged is not None:
             self.split(index, staged, stats)
-            self.tables[index] = staged.table
 
     def split(self, index: int, staged: readers.Staged, stats: FileStats) -> None:
         """Bad rows and reader rejects to the quarantine; the stage itself holds the good rows."""
@@ -273,9 +271,11 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(row[0]) if row else 0
 
 
-def _deduplicate(
-    con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats], tables: dict[int, str]
-) -> None:
+def _stage_table(index: int) -> str:
+    return f"stage_{index}"
+
+
+def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats]) -> None:
     """`events`: every accepted event but the later copies of exact duplicates.
 
     The stage tables stay the storage (no copy): later copies get the reason 'duplicate' in their
@@ -304,7 +304,7 @@ def _deduplicate(
     )
     for index in dropped:
         con.execute(
-            f"UPDATE {tables[index]} SET __c_reason = 'duplicate' WHERE rowid IN "
+            f"UPDATE {_stage_table(index)} SET __c_reason = 'duplicate' WHERE rowid IN "
             f"(SELECT __rowid FROM dup_later WHERE __src // {_LINE_BASE} = ?)",
             [index],
         )
@@ -337,7 +337,7 @@ def ingest(
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
         run.load(index, source, stats)
-    _deduplicate(con, run.accepted_parts, files, run.tables)
+    _deduplicate(con, run.accepted_parts, files)
     for stats in files:
         if not stats.reconciles():
             raise ReconciliationError(

@@ -49,8 +49,7 @@ per_message AS (
     UNION ALL
     SELECT * FROM without_id
 )
--- The final event's fields are joined back from the narrow `events` and only then classified: carrying
--- the classification of all events through the join cost twice as much.
+-- The final event's fields are joined back from `events`, then classified through code_lookup.
 SELECT
     CAST(p.first_event_at AS DATE) AS date,
     p.message_key,

@@ -365,6 +365,28 @@ def test_regions_are_keys_and_a_double_code_column_is_read_as_text(tmp_path: Pat
     assert result.reasons == {"bad_status_code": 1}  # 7500.5 is not a code
 
 
+def test_message_ids_are_trimmed_and_a_blank_one_is_missing(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [" m1", "m1 ", "m1", "   ", "m 2"]
+    pq.write_table(
+        pa.table(
+            {
+                "event_time": [f"2026-11-23T10:00:0{i}Z" for i in range(len(ids))],
+                "message_id": ids,
+                "channel": ["sms"] * len(ids),
+                "status_code": [7501] * len(ids),
+            }
+        ),
+        tmp_path / "ids.parquet",
+    )
+    con = connect()
+    ingest(con, [str(tmp_path / "ids.parquet")])
+    rows = con.execute("SELECT message_id FROM events ORDER BY source_line").fetchall()
+    assert rows == [("m1",), ("m1",), ("m1",), (None,), ("m 2",)]
+
+
 def test_parquet_line_numbers_hold_across_row_groups(tmp_path: Path):
     """The stage's rowid is the record's ordinal: true only if the read keeps the file's order
     across row groups read by different threads. 30 row groups of 1,000 rows; bad rows placed by hand."""
@@ -409,6 +431,7 @@ def test_json_lines_that_are_not_objects_or_do_not_parse(tmp_path: Path):
         "  " + good % "j2",  # 5: leading blanks are fine
         good % "j3" + " trailing",  # 6: an object followed by more text
         "42",  # 7: a number
+        " \t ",  # 8: blanks only: not a record
     ]
     (tmp_path / "kinds.ndjson").write_text("\n".join(lines) + "\n")
     con = connect()

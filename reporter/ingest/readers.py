@@ -134,8 +134,11 @@ def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> l
 _JSON_SPACE = quote_literal(" \t\r\n")
 # Valid JSON that starts with "{" is an object. Each JSON function parses its input again, so a line
 # is parsed once (TRY() turns a parse error into NULL) rather than by json_valid, json_type and the
-# extraction in turn: a third of the time per NDJSON line.
-_IS_OBJECT = f"starts_with(ltrim(__raw, {_JSON_SPACE}), '{{')"
+# extraction in turn: a third of the time per NDJSON line. Trimming copies the whole line, so only
+# lines that do not start with "{" are trimmed (OR evaluates its right side for those rows only):
+# trimming every line cost 40% of the stage at 10M events.
+_IS_OBJECT = f"(starts_with(__raw, '{{') OR starts_with(ltrim(__raw, {_JSON_SPACE}), '{{'))"
+_NOT_BLANK = f"(starts_with(__raw, '{{') OR trim(__raw, {_JSON_SPACE}) <> '')"
 
 
 def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> list[str]:
@@ -169,7 +172,7 @@ def stage_json(
     extract = "json_extract_string(__raw, [" + ", ".join(quote_literal(p) for p in paths.values()) + "])"
     values = (
         f"SELECT __raw, rowid + 1 AS __ordinal, CASE WHEN {_IS_OBJECT} THEN TRY({extract}) END AS __v "
-        f"FROM {lines} WHERE __raw IS NOT NULL AND TRIM(__raw) <> ''"
+        f"FROM {lines} WHERE __raw IS NOT NULL AND {_NOT_BLANK}"
     )
     # An object line that did not parse is invalid; a line that is not an object is either valid
     # JSON of another kind (json_valid runs on those few lines only) or invalid.

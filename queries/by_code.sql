@@ -9,8 +9,8 @@ SELECT
     status_class,
     failure_category,
     any_value(code_message) AS code_message,
-    count(*) AS messages
-FROM messages
+    CAST(sum(messages) AS BIGINT) AS messages
+FROM message_counts
 WHERE date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
 GROUP BY channel, region, status_code, status_class, failure_category
 ORDER BY channel, region, messages DESC, status_code

@@ -4,11 +4,11 @@
 -- param end: last date included (YYYY-MM-DD); all dates when omitted
 SELECT
     channel,
-    count(*) AS messages,
-    count(*) FILTER (WHERE status_class IN ('delivered', 'read')) AS delivered,
-    count(*) FILTER (WHERE is_failure) AS failures,
-    round(count(*) FILTER (WHERE is_failure) / count(*), 4) AS failure_rate
-FROM messages
+    CAST(sum(messages) AS BIGINT) AS messages,
+    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN ('delivered', 'read')), 0) AS BIGINT) AS delivered,
+    CAST(coalesce(sum(messages) FILTER (WHERE is_failure), 0) AS BIGINT) AS failures,
+    round(coalesce(sum(messages) FILTER (WHERE is_failure), 0) / sum(messages), 4) AS failure_rate
+FROM message_counts
 WHERE date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
 GROUP BY channel
 ORDER BY messages DESC, channel

@@ -3,11 +3,11 @@
 -- param start: first date included (YYYY-MM-DD); all dates when omitted
 -- param end: last date included (YYYY-MM-DD); all dates when omitted
 SELECT
-    date_trunc('hour', first_event_at) AS hour,
+    hour,
     channel,
     status_class,
-    count(*) AS messages
-FROM messages
+    CAST(sum(messages) AS BIGINT) AS messages
+FROM message_counts
 WHERE date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
 GROUP BY ALL
 ORDER BY hour, channel, status_class

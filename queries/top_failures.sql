@@ -4,8 +4,8 @@
 -- param end: last date included (YYYY-MM-DD); all dates when omitted
 -- param limit: codes per channel (default 5)
 WITH per_channel AS (
-    SELECT channel, count(*) AS channel_messages
-    FROM messages
+    SELECT channel, CAST(sum(messages) AS BIGINT) AS channel_messages
+    FROM message_counts
     WHERE date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
     GROUP BY channel
 ),
@@ -16,8 +16,8 @@ codes AS (
         any_value(code_message) AS code_message,
         any_value(failure_category) AS failure_category,
         any_value(retryable) AS retryable,
-        count(*) AS messages
-    FROM messages
+        CAST(sum(messages) AS BIGINT) AS messages
+    FROM message_counts
     WHERE is_failure
         AND date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
     GROUP BY channel, status_code

@@ -6,10 +6,10 @@
 SELECT
     channel,
     coalesce(sender, '(none)') AS sender,
-    count(*) AS messages,
-    count(*) FILTER (WHERE is_failure) AS failures,
-    round(count(*) FILTER (WHERE is_failure) / count(*), 4) AS failure_rate
-FROM messages
+    CAST(sum(messages) AS BIGINT) AS messages,
+    CAST(coalesce(sum(messages) FILTER (WHERE is_failure), 0) AS BIGINT) AS failures,
+    round(coalesce(sum(messages) FILTER (WHERE is_failure), 0) / sum(messages), 4) AS failure_rate
+FROM message_counts
 WHERE date BETWEEN coalesce(CAST($start AS DATE), DATE '0001-01-01') AND coalesce(CAST($end AS DATE), DATE '9999-12-31')
 GROUP BY ALL
 ORDER BY failures DESC, messages DESC, channel, sender

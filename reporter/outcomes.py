@@ -67,8 +67,8 @@ def _country_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_outcomes(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None) -> dict[str, int]:
-    """Create code_lookup, enriched_events, destination_prefixes, message_rows (the `messages` view)
-    and event_counts; return the counts.
+    """Create code_lookup, enriched_events, destination_prefixes, message_rows (the `messages` view),
+    message_counts and event_counts; return the counts.
 
     Destination country comes from the first digits of an international number (a calling code and
     enough digits to tell apart the regions that share it: 1 = US, CA...; 44 = GB, JE...), looked up
@@ -96,7 +96,21 @@ def build_outcomes(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None
         raise ReconciliationError(
             f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"
         )
+    build_message_counts(con)
     return {"events": events, "messages": _one(con, "SELECT count(*) FROM messages")}
+
+
+def build_message_counts(con: duckdb.DuckDBPyConnection) -> int:
+    """`message_counts`, the small aggregate of `messages` that the named queries and the report read.
+
+    Returns its rows. Its total is checked against the messages; `run` filters both by date alike.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE message_counts AS {pipeline_sql('message_counts')}")
+    counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
+    messages = _one(con, "SELECT count(*) FROM messages")
+    if counted != messages:
+        raise ReconciliationError(f"message_counts holds {counted} messages, messages {messages}")
+    return _one(con, "SELECT count(*) FROM message_counts")
 
 
 def public_messages(query: str, hmac_key: bytes | None) -> str:

@@ -26,6 +26,7 @@ WAREHOUSE_NAME = "warehouse.duckdb"
 # view name -> files under DIR/extracts (hive partitions for the messages)
 BASE_VIEWS = {
     "messages": "messages/*/*.parquet",
+    "message_counts": "message_counts.parquet",
     "daily_history": "daily.parquet",
     "event_counts": "event_counts.parquet",
     "quarantine": "quarantine.parquet",
@@ -92,6 +93,7 @@ def build_nightly_warehouse(reports: Path) -> str:
         os.replace(dimension / f".{name}.parquet.tmp", dimension / f"{name}.parquet")
     sources = {
         "messages": _parquet(dates / "messages" / "*" / "*.parquet", hive=True),
+        "message_counts": _parquet(dates / "message_counts.parquet"),
         "event_counts": _parquet(dates / "event_counts.parquet"),
         "daily_history": _parquet(dates / "daily.parquet"),
         "quarantine": _parquet(dates / "quarantine.parquet"),

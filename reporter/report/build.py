@@ -285,7 +285,7 @@ def build_page(
     notice: str | None = None,
 ) -> ReportPage:
     q = _Runner(con, queries)
-    first, last = con.execute("SELECT min(date), max(date) FROM messages").fetchall()[0]
+    first, last = con.execute("SELECT min(date), max(date) FROM message_counts").fetchall()[0]
     start, end = period[0] or first, period[1] or last
     span = "no messages" if start is None else (f"{start}" if start == end else f"{start} to {end}")
     totals = q("channel_failure_rate")

@@ -16,7 +16,7 @@ from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
 from reporter.engine import insert_rows
 from reporter.errors import ReconciliationError
-from reporter.ingest import mapping
+from reporter.ingest import drop_events, mapping
 
 
 def pipeline_sql(name: str) -> str:
@@ -66,7 +66,9 @@ def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     insert_rows(con, "destination_prefixes", ["prefix", "country"], [[p, _country(n)] for p, n in prefixes])
 
 
-def build_outcomes(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None) -> dict[str, int]:
+def build_outcomes(
+    con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None, keep_events: bool = True
+) -> dict[str, int]:
     """Create code_lookup, enriched_events, destination_prefixes, message_rows (the `messages` view),
     message_counts and event_counts; return the counts.
 
@@ -74,12 +76,15 @@ def build_outcomes(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None
     enough digits to tell apart the regions that share it: 1 = US, CA...; 44 = GB, JE...), looked up
     once per distinct prefix with phonenumbers. The messages leave this step public: destination
     masked, its keyed hash beside it, so every reader and writer downstream sees only that.
+    Without `keep_events`, the events are dropped once the messages are built, so the memory they
+    held is free for the steps after (at 20M events, keeping them made DuckDB spill under its limit).
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute(pipeline_sql("destination_prefix"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     events = _one(con, "SELECT count(*) FROM events")
     _country_table(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     # Sorted on (date, input position of the first event) as the last step, so every extract
     # written from it is deterministic: one materialised result, read by every writer.
     public = public_messages(pipeline_sql("messages"), hmac_key)
@@ -88,7 +93,8 @@ def build_outcomes(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None
         "ORDER BY sort_key"
     )
     con.execute("CREATE OR REPLACE TEMP VIEW messages AS SELECT * FROM message_rows")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
+    if not keep_events:
+        drop_events(con)
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
     in_messages = _one(con, "SELECT coalesce(sum(events), 0) FROM messages")
     # The joins to code_lookup are inner joins: these sums prove no event was lost or doubled.

@@ -142,7 +142,7 @@ def _run(
     register_dimension(con, dimension)
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
     con.execute("SET TimeZone = ?", [config.timezone])
-    counts = build_outcomes(con, ingest_options.hmac_key)
+    counts = build_outcomes(con, ingest_options.hmac_key, keep_events=False)
     steps.done("outcomes")
     queries = load_queries()
     outside = _limit_period(con, options.start, options.end)

@@ -275,6 +275,19 @@ def _stage_table(index: int) -> str:
     return f"stage_{index}"
 
 
+def drop_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop `events` and the stage tables under it (the quarantine stays), to free their memory."""
+    con.execute("DROP VIEW IF EXISTS enriched_events")
+    con.execute("DROP VIEW IF EXISTS events")
+    con.execute("DROP VIEW IF EXISTS events_all")
+    stages = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE temporary AND regexp_full_match(table_name, 'stage_[0-9]+')"
+    ).fetchall()
+    for (table,) in stages:
+        con.execute(f"DROP TABLE {table}")
+
+
 def _deduplicate(con: duckdb.DuckDBPyConnection, parts: list[str], files: list[FileStats]) -> None:
     """`events`: every accepted event but the later copies of exact duplicates.
 

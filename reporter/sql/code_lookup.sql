@@ -33,5 +33,6 @@ SELECT
     CASE status_class
         WHEN 'read' THEN 5 WHEN 'delivered' THEN 4 WHEN 'failed' THEN 3 WHEN 'undelivered' THEN 3
         WHEN 'submitted' THEN 2 WHEN 'queued' THEN 1 ELSE 0
-    END AS status_rank
+    END AS status_rank,
+    status_class IN ('failed', 'undelivered') AS is_failure
 FROM classified

@@ -1,21 +1,24 @@
--- Messages counted by every dimension a breakdown needs: small (a few hundred thousand rows for
--- 10M messages), so the report and the named queries never read the messages themselves.
--- The classification columns depend on (channel, status_code) alone and add no rows.
+-- Messages counted by every dimension a breakdown needs: small (222 thousand rows for 9.6M
+-- messages), so the report and the named queries never read the messages themselves. Grouped on
+-- the messages' own columns first; the classification, which depends on (channel, status_code)
+-- alone, joins the (small) groups, as in event_counts.
+WITH grouped AS (
+    SELECT
+        date,
+        date_trunc('hour', first_event_at) AS hour,
+        channel,
+        region,
+        status_code,
+        sender,
+        destination_country,
+        count(*) AS messages
+    FROM messages
+    GROUP BY ALL
+)
 SELECT
-    date,
-    date_trunc('hour', first_event_at) AS hour,
-    channel,
-    region,
-    status_code,
-    status_class,
-    code_message,
-    failure_category,
-    retryable,
-    code_source,
-    is_failure,
-    sender,
-    destination_country,
-    count(*) AS messages
-FROM messages
-GROUP BY ALL
+    g.* EXCLUDE (messages),
+    c.* EXCLUDE (channel, status_code, region_scope, unsupported_channel, status_rank),
+    g.messages
+FROM grouped AS g
+JOIN code_lookup AS c USING (channel, status_code)
 ORDER BY ALL

@@ -66,7 +66,7 @@ SELECT
     c.failure_category,
     c.retryable,
     c.code_source,
-    c.status_class IN ('failed', 'undelivered') AS is_failure,
+    c.is_failure,
     p.out_of_region,
     p.unsupported_channel,
     p.has_unknown_code,

@@ -66,12 +66,44 @@ def _parquet(pattern: Path, hive: bool = False) -> str:
     return f"read_parquet({quote_literal(str(pattern))}, union_by_name = true{options})"
 
 
+# message_counts as reporter/sql/message_counts.sql builds it, from a messages extract.
+_COUNTS_FROM_MESSAGES = """
+SELECT date, date_trunc('hour', first_event_at) AS hour, channel, region, status_code, sender,
+       destination_country, code_source, status_class, code_message, failure_category, retryable,
+       is_failure, count(*) AS messages
+FROM read_parquet({}, hive_partitioning = true)
+GROUP BY ALL
+ORDER BY ALL
+"""
+
+
+def backfill_message_counts(extracts: Path) -> bool:
+    """Write extracts/message_counts.parquet where a folder from before it existed lacks it.
+
+    Derived from the folder's messages extract, with hours cut in UTC (the time zone those folders'
+    warehouse views used). Returns whether it wrote the file.
+    """
+    target = extracts / "message_counts.parquet"
+    messages = extracts / "messages" / "*" / "*.parquet"
+    if target.exists() or not any(extracts.glob("messages/*/*.parquet")):
+        return False
+    con = connect()
+    try:
+        with atomic_path(target) as tmp:
+            query = _COUNTS_FROM_MESSAGES.format(quote_literal(str(messages)))
+            con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT parquet)")
+    finally:
+        con.close()
+    return True
+
+
 def build_warehouse(run_dir: Path) -> Path:
     """(Re)write RUN_DIR/warehouse.duckdb with views over RUN_DIR/extracts."""
     run_dir = run_dir.resolve()
     extracts = run_dir / "extracts"
     if not (extracts / "status_codes.parquet").exists():
         raise InputError(f"{run_dir}: no extracts here (expected {extracts}/status_codes.parquet)")
+    backfill_message_counts(extracts)
     sources = {name: _parquet(extracts / pattern, "*" in pattern) for name, pattern in BASE_VIEWS.items()}
     _write_views(run_dir / WAREHOUSE_NAME, sources)
     return run_dir / WAREHOUSE_NAME
@@ -86,6 +118,8 @@ def build_nightly_warehouse(reports: Path) -> str:
     """
     dates = reports / "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]" / "extracts"
     latest = max(p for p in reports.glob("[0-9]*-*-*") if p.is_dir())
+    for folder in reports.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"):
+        backfill_message_counts(folder / "extracts")
     dimension = reports / "dimension"
     dimension.mkdir(exist_ok=True)
     for name in ("status_codes", "status_code_rows"):

@@ -369,7 +369,8 @@ def test_message_ids_are_trimmed_and_a_blank_one_is_missing(tmp_path: Path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    ids = [" m1", "m1 ", "m1", "   ", "m 2"]
+    # TRIM() takes Unicode spaces too: a no-break space (U+00A0), an ideographic space (U+3000).
+    ids = [" m1", "m1 ", "m1", "   ", "m 2", "\u00a0m1", "m1\u3000", "\u00a0", "\u00e9t\u00e9"]
     pq.write_table(
         pa.table(
             {
@@ -384,7 +385,17 @@ def test_message_ids_are_trimmed_and_a_blank_one_is_missing(tmp_path: Path):
     con = connect()
     ingest(con, [str(tmp_path / "ids.parquet")])
     rows = con.execute("SELECT message_id FROM events ORDER BY source_line").fetchall()
-    assert rows == [("m1",), ("m1",), ("m1",), (None,), ("m 2",)]
+    assert rows == [
+        ("m1",),
+        ("m1",),
+        ("m1",),
+        (None,),
+        ("m 2",),
+        ("m1",),
+        ("m1",),
+        (None,),
+        ("\u00e9t\u00e9",),
+    ]
 
 
 def test_parquet_line_numbers_hold_across_row_groups(tmp_path: Path):

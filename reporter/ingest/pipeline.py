@@ -280,6 +280,7 @@ def drop_events(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS enriched_events")
     con.execute("DROP VIEW IF EXISTS events")
     con.execute("DROP VIEW IF EXISTS events_all")
+    con.execute("DROP TABLE IF EXISTS dup_later")
     stages = con.execute(
         "SELECT table_name FROM duckdb_tables() "
         "WHERE temporary AND regexp_full_match(table_name, 'stage_[0-9]+')"

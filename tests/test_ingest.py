@@ -9,7 +9,7 @@ import pytest
 
 from reporter.engine import connect
 from reporter.extracts import public_events
-from reporter.ingest import IngestOptions, ingest
+from reporter.ingest import IngestOptions, ingest, pipeline
 from reporter.ingest.mapping import hmac_reference
 from tests.conftest import DATA
 
@@ -305,7 +305,9 @@ def test_bad_config_names_the_file_and_key(tmp_path: Path, text, message):
         load_config(path)
 
 
-def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path):
+@pytest.mark.parametrize("rows_per_pass", [25_000_000, 1])  # 1: one pass per row, as a huge input would
+def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path, monkeypatch, rows_per_pass):
+    monkeypatch.setattr(pipeline, "_DEDUP_ROWS_PER_PASS", rows_per_pass)
     header = "event_time,message_id,channel,status_code,region\n"
     (tmp_path / "a.csv").write_text(
         header + "2026-11-23T10:00:00Z,m1,SMS,7501,eu\n2026-11-23T10:00:01Z,m1,sms,7500,eu\n"

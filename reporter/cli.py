@@ -14,22 +14,19 @@ from typing import Any
 import click
 
 from reporter import __version__
-from reporter.codes import CHANNEL_KEYS, CodeFilter, build_dimension, channel_key, explain_code, select_codes
+from reporter.codes import (
+    TABLE_COLUMNS,
+    CodeFilter,
+    build_dimension,
+    channel_or_common,
+    explain_code,
+    explanation_text,
+    select_codes,
+)
 from reporter.codes.rules import FAILURE_CATEGORIES, STATUS_CLASSES
-from reporter.errors import ExitCode, InputError, ReporterError, UsageError
+from reporter.errors import ExitCode, ReporterError, UsageError
 from reporter.export import FORMATS, write_result
 from reporter.generate import FORMATS as GENERATE_FORMATS
-
-# Columns a terminal table shows; the other formats carry every column.
-TABLE_COLUMNS = (
-    "channel",
-    "code",
-    "status_class",
-    "failure_category",
-    "retryable",
-    "region_scope",
-    "message",
-)
 
 
 class ReporterGroup(click.Group):
@@ -70,13 +67,6 @@ def cli() -> None:
     """Failure breakdowns for CPaaS messaging delivery logs."""
 
 
-def _channel(value: str) -> str:
-    key = channel_key(value)
-    if key is None and value.lower() != "common":
-        raise UsageError(f"unknown channel {value!r} (known: {', '.join(CHANNEL_KEYS)})")
-    return key or "common"
-
-
 @cli.command()
 @click.option("--channel", "channels", multiple=True, help="Channel key or spelling (repeatable).")
 @click.option("--class", "classes", multiple=True, type=click.Choice(STATUS_CLASSES), help="Status class.")
@@ -114,7 +104,7 @@ def codes(
     `--explain CODE [--channel CH]` shows every documented row of CODE and how it was classified.
     """
     dimension = build_dimension(document, overrides)
-    keys = tuple(_channel(c) for c in channels)
+    keys = tuple(channel_or_common(c) for c in channels)
     if explain is not None:
         if len(keys) > 1:
             raise UsageError("--explain takes at most one --channel")
@@ -122,7 +112,7 @@ def codes(
         if frame.is_empty():
             raise UsageError(f"code {explain} is not documented" + (f" for {keys[0]}" if keys else ""))
         if fmt == "table" and out is None:
-            click.echo(_explanation(frame.to_dicts()))
+            click.echo(explanation_text(frame))
             return
     else:
         where = CodeFilter(keys, classes, categories, codes, text, all_rows)
@@ -130,31 +120,6 @@ def codes(
         if fmt == "table":
             frame = frame.select(TABLE_COLUMNS)
     write_result(frame, fmt, out)
-
-
-def _explanation(rows: list[dict[str, Any]]) -> str:
-    blocks = []
-    for row in rows:
-        context = f" ({row['context']})" if row["context"] else ""
-        lines = [
-            f"{row['code']} on {row['channel']}{context}: {row['message']}",
-            f"  source: {row['table']!r}, line {row['source_line']}"
-            + ("" if row["is_join_row"] else " (not the join row)"),
-        ]
-        if row["description"]:
-            lines.append(f"  description: {row['description']}")
-        if row["delivery_status"]:
-            lines.append(f"  documented delivery status: {row['delivery_status']}")
-        lines.append(f"  status_class: {row['status_class']}  <- {row['status_class_rule']}")
-        if row["failure_category"]:
-            lines.append(f"  failure_category: {row['failure_category']}  <- {row['failure_category_rule']}")
-            retry = {True: "transient", False: "permanent", None: "unknown"}[row["retryable"]]
-            lines.append(f"  retryable: {retry}  <- {row['retryable_rule']}")
-        lines.append(f"  region_scope: {row['region_scope']}; supported: {row['supported']}")
-        if row["notes"]:
-            lines.append(f"  notes: {row['notes']}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
 
 
 @cli.command()
@@ -171,11 +136,11 @@ def ingest(
     Writes OUT/extracts/events.parquet, OUT/extracts/quarantine.parquet and OUT/manifest.json.
     Silent on success unless --verbose.
     """
-    from reporter.ingest.run import run_ingest
+    from reporter.ingest.run import reconciliation_table, run_ingest
 
     result = run_ingest(list(inputs), out, config_path, region, progress=_progress())
     if verbose:
-        click.echo(_reconciliation(result), err=True)
+        click.echo(reconciliation_table(result), err=True)
 
 
 @cli.command()
@@ -238,6 +203,7 @@ def run_command(
 
     Silent on success unless --verbose.
     """
+    from reporter.ingest.run import reconciliation_table
     from reporter.run import RunOptions, run
 
     options = RunOptions(
@@ -251,7 +217,7 @@ def run_command(
     )
     result = run(options, progress=_progress())
     if verbose:
-        click.echo(_reconciliation(result), err=True)
+        click.echo(reconciliation_table(result), err=True)
 
 
 @cli.command()
@@ -296,6 +262,7 @@ def query(
 ) -> None:
     """Run a named query from queries/ against a warehouse (the report runs the same files)."""
     from reporter.queries import get_query, load_queries, parse_params, run_query
+    from reporter.warehouse import open_warehouse
 
     if list_queries:
         for q in load_queries().values():
@@ -305,7 +272,7 @@ def query(
         raise UsageError("give a query NAME, or --list")
     named = get_query(name)
     values = parse_params(params, named)
-    with _open_warehouse(warehouse_path) as con:
+    with open_warehouse(warehouse_path) as con:
         frame = run_query(con, named, values)
     write_result(frame, fmt, out, defuse=fmt == "csv" and not raw)
 
@@ -321,18 +288,11 @@ def query(
 def sql(statement: str, warehouse_path: Path, fmt: str, out: Path | None, raw: bool) -> None:
     """Run one read-only SELECT against a warehouse."""
     from reporter.queries import run_select
+    from reporter.warehouse import open_warehouse
 
-    with _open_warehouse(warehouse_path) as con:
+    with open_warehouse(warehouse_path) as con:
         frame = run_select(con, statement)
     write_result(frame, fmt, out, defuse=fmt == "csv" and not raw)
-
-
-def _open_warehouse(path: Path) -> Any:
-    from reporter.engine import connect
-
-    if not path.exists():
-        raise InputError(f"{path}: no warehouse here (run 'reporter run ... --out DIR' first)")
-    return connect(path, read_only=True)
 
 
 @cli.command("email")
@@ -394,22 +354,11 @@ def nightly(
     Silent on success; one stderr line and a sysexits code on failure. Safe to re-run (unchanged
     inputs are skipped) and safe to kill (a date is renamed into place only when complete).
     """
-    import datetime as dt
-
-    from reporter.config import load_config
-    from reporter.nightly import NightlyOptions, yesterday
+    from reporter.nightly import NightlyOptions, dates_to_build
     from reporter.nightly import nightly as run_nightly
 
-    if day and (first or last):
-        raise UsageError("give --date, or --from and --to, not both")
-    if bool(first) != bool(last):
-        raise UsageError("--from and --to go together")
-    if first:
-        if last < first:
-            raise UsageError("--to is before --from")
-        dates = tuple(first.date() + dt.timedelta(days=i) for i in range((last - first).days + 1))
-    else:
-        dates = (day.date() if day else yesterday(load_config(config_path).timezone),)
+    day, first, last = (value.date() if value else None for value in (day, first, last))
+    dates = dates_to_build(day, first, last, config_path)
     outcomes = run_nightly(NightlyOptions(dates, config_path, inputs, reports, resend, fail_on_alert))
     for outcome in outcomes:
         for note in outcome.notes:
@@ -437,20 +386,6 @@ def _progress() -> Any:
             progress.stop()
 
     return on_file
-
-
-def _reconciliation(result: Any) -> str:
-    lines = ["file\tformat\trows_read\taccepted\tquarantined\tunique\tduplicates"]
-    for f in result.files:
-        fmt = f.format + (" (whole file: " + f.whole_file + ")" if f.whole_file else "")
-        lines.append(
-            f"{f.path}\t{fmt}\t{f.rows_read}\t{f.accepted}\t{f.quarantined}\t{f.unique}\t{f.duplicates}"
-        )
-    t = result.totals()
-    lines.append(
-        f"total\t\t{t['rows_read']}\t{t['accepted']}\t{t['quarantined']}\t{t['unique']}\t{t['duplicates']}"
-    )
-    return "\n".join(lines)
 
 
 def main() -> None:

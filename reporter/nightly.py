@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter.config import Config, load_config
-from reporter.errors import AlertError, InputError, LockedError, ReconciliationError, ReporterError
+from reporter.errors import (
+    AlertError,
+    InputError,
+    LockedError,
+    ReconciliationError,
+    ReporterError,
+    UsageError,
+)
 from reporter.extracts import write_manifest
 from reporter.ingest.sources import digest
 from reporter.mail import EmailOptions, email_report
@@ -59,6 +66,21 @@ def yesterday(zone: str, today: dt.date | None = None) -> dt.date:
 
     now = dt.datetime.now(ZoneInfo(zone)).date() if today is None else today
     return now - dt.timedelta(days=1)
+
+
+def dates_to_build(
+    day: dt.date | None, first: dt.date | None, last: dt.date | None, config: Path | None = None
+) -> tuple[dt.date, ...]:
+    """`--date`, or every date from `first` to `last`, or yesterday in the config's time zone."""
+    if day and (first or last):
+        raise UsageError("give --date, or --from and --to, not both")
+    if bool(first) != bool(last):
+        raise UsageError("--from and --to go together")
+    if first and last:
+        if last < first:
+            raise UsageError("--to is before --from")
+        return tuple(first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    return (day if day else yesterday(load_config(config).timezone),)
 
 
 @contextlib.contextmanager

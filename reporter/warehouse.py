@@ -97,6 +97,13 @@ def backfill_message_counts(extracts: Path) -> bool:
     return True
 
 
+def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing warehouse file (for `reporter query` and `reporter sql`)."""
+    if not path.exists():
+        raise InputError(f"{path}: no warehouse here (run 'reporter run ... --out DIR' first)")
+    return connect(path, read_only=True)
+
+
 def build_warehouse(run_dir: Path) -> Path:
     """(Re)write RUN_DIR/warehouse.duckdb with views over RUN_DIR/extracts."""
     run_dir = run_dir.resolve()

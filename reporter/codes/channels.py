@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reporter.errors import UsageError
+
 COMMON = "common"
 
 
@@ -58,6 +60,14 @@ for _channel in CHANNELS:
 def channel_key(spelling: str) -> str | None:
     """The channel key for a section name or common spelling, or None if unknown."""
     return _LOOKUP.get(_norm(spelling))
+
+
+def channel_or_common(value: str) -> str:
+    """The channel key for a spelling, or "common"; anything else is a usage error."""
+    key = channel_key(value)
+    if key is None and value.lower() != COMMON:
+        raise UsageError(f"unknown channel {value!r} (known: {', '.join(CHANNEL_KEYS)})")
+    return key or COMMON
 
 
 def spellings() -> dict[str, str]:

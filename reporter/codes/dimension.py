@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -39,6 +40,16 @@ JOIN_SCHEMA: dict[str, pl.DataType] = {
     "documented_rows": pl.Int64(),
     "join_rule": pl.String(),
 }
+# Columns a terminal table of codes shows; the other formats carry every column.
+TABLE_COLUMNS = (
+    "channel",
+    "code",
+    "status_class",
+    "failure_category",
+    "retryable",
+    "region_scope",
+    "message",
+)
 
 
 @dataclass(frozen=True)
@@ -147,3 +158,30 @@ def explain_code(dimension: Dimension, code: int, channel: str | None = None) ->
     if channel is not None:
         rows = rows.filter(pl.col("channel").is_in([channel, "common"]))
     return rows.sort("source_line")
+
+
+def explanation_text(frame: pl.DataFrame) -> str:
+    """`explain_code`'s rows as text: each row, where it is documented and why it is classified so."""
+    return "\n\n".join(_explain_row(row) for row in frame.to_dicts())
+
+
+def _explain_row(row: dict[str, Any]) -> str:
+    context = f" ({row['context']})" if row["context"] else ""
+    lines = [
+        f"{row['code']} on {row['channel']}{context}: {row['message']}",
+        f"  source: {row['table']!r}, line {row['source_line']}"
+        + ("" if row["is_join_row"] else " (not the join row)"),
+    ]
+    if row["description"]:
+        lines.append(f"  description: {row['description']}")
+    if row["delivery_status"]:
+        lines.append(f"  documented delivery status: {row['delivery_status']}")
+    lines.append(f"  status_class: {row['status_class']}  <- {row['status_class_rule']}")
+    if row["failure_category"]:
+        lines.append(f"  failure_category: {row['failure_category']}  <- {row['failure_category_rule']}")
+        retry = {True: "transient", False: "permanent", None: "unknown"}[row["retryable"]]
+        lines.append(f"  retryable: {retry}  <- {row['retryable_rule']}")
+    lines.append(f"  region_scope: {row['region_scope']}; supported: {row['supported']}")
+    if row["notes"]:
+        lines.append(f"  notes: {row['notes']}")
+    return "\n".join(lines)

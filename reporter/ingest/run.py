@@ -31,3 +31,18 @@ def run_ingest(
     finally:
         con.close()
     return result
+
+
+def reconciliation_table(result: IngestResult) -> str:
+    """The reconciliation per file and in total, tab-separated with a header (what --verbose prints)."""
+    lines = ["file\tformat\trows_read\taccepted\tquarantined\tunique\tduplicates"]
+    for f in result.files:
+        fmt = f.format + (" (whole file: " + f.whole_file + ")" if f.whole_file else "")
+        lines.append(
+            f"{f.path}\t{fmt}\t{f.rows_read}\t{f.accepted}\t{f.quarantined}\t{f.unique}\t{f.duplicates}"
+        )
+    t = result.totals()
+    lines.append(
+        f"total\t\t{t['rows_read']}\t{t['accepted']}\t{t['quarantined']}\t{t['unique']}\t{t['duplicates']}"
+    )
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +41,24 @@ def test_dialects_read_every_row(name):
     assert events["source_line"].to_list() == [2, 3, 4]
     assert events["event_time"][0] == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     assert quarantine.is_empty()
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_line_numbers_count_empty_lines_as_the_file_shows_them(tmp_path: Path, compress):
+    # blank_lines.csv: 1 header, 2 m1, 3 empty, 4 m2 code "abc", 5 m3 one column too many, 6 m4.
+    path = DATA / "blank_lines.csv"
+    if compress:
+        path = tmp_path / "blank_lines.csv.gz"
+        path.write_bytes(gzip.compress((DATA / "blank_lines.csv").read_bytes()))
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert counts(result) == (4, 2, 2)  # the empty line is no record
+    assert con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall() == [
+        (4, "bad_status_code"),
+        (5, "too_many_columns"),
+    ]
+    lines = con.execute("SELECT message_id, source_line FROM events ORDER BY source_line").fetchall()
+    assert lines == [("m1", 2), ("m4", 6)]
 
 
 def test_quoted_newline_stays_in_its_field():
@@ -98,7 +117,6 @@ def test_truncated_gzip_names_the_problem():
 
 
 def test_gzip_truncated_past_its_first_block_is_recorded_whole(tmp_path: Path):
-    import gzip
 
     rows = "".join(f"2026-11-23T10:00:00Z,m{i},sms,7501,eu\n" for i in range(20000))
     data = gzip.compress(("event_time,message_id,channel,status_code,region\n" + rows).encode(), mtime=0)

@@ -113,10 +113,14 @@ def _field(column: str, dtype: str) -> readers.FieldSpec:
 
 
 def _line_expr(staged: readers.Staged) -> str:
-    """The record's line number from its ordinal among the rows the reader kept."""
+    """The record's line number from its ordinal among the rows the reader kept.
+
+    The reader kept every line but the header, its rejects and (CSV) empty lines: a kept record's
+    line is its ordinal plus the header plus the skipped lines before it.
+    """
     k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
     h = staged.header_lines
-    lines = sorted(r.line for r in staged.rejects)
+    lines = sorted({r.line for r in staged.rejects} | set(staged.blank_lines))
     if not lines:
         return f"({k} + {h})"
     thresholds = ", ".join(str(r - h - j) for j, r in enumerate(lines, 1))

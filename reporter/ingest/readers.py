@@ -15,7 +15,7 @@ import duckdb
 
 from reporter.engine import quote_ident, quote_literal
 from reporter.ingest import mapping
-from reporter.ingest.sources import Source
+from reporter.ingest.sources import Source, blank_records, content_lines
 
 # DuckDB reject error types to quarantine reasons.
 CSV_REASONS = {
@@ -46,6 +46,7 @@ class Staged:
     header_lines: int  # lines before the first data record (1 for a CSV header)
     rejects: list[Reject] = field(default_factory=list)
     ordinal_from_rowid: bool = True  # CSV, Parquet: the stage's rowid is the record's ordinal
+    blank_lines: list[int] = field(default_factory=list)  # CSV: empty lines, which the reader skips
     present: frozenset[str] = frozenset()  # optional fields the source has (absent ones are not stored)
 
 
@@ -104,7 +105,25 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: 
     cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
     raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
-    return Staged(table, header_lines=1, rejects=_collect_rejects(con, table + "_rej"), present=specs.present)
+    rejects = _collect_rejects(con, table + "_rej")
+    staged = Staged(table, header_lines=1, rejects=rejects, present=specs.present)
+    staged.blank_lines = _empty_lines(con, source, staged)
+    return staged
+
+
+def _empty_lines(con: duckdb.DuckDBPyConnection, source: Source, staged: Staged) -> list[int]:
+    """The CSV file's empty lines, which DuckDB skips but counts in its line numbers.
+
+    A file whose lines are exactly its header and records has none (nor quoted newlines): the
+    common case costs one newline count. Otherwise Python's csv module finds them.
+    """
+    assert source.dialect is not None
+    compression = source.compression
+    lines = source.lines if compression is None else content_lines(source.path, compression)
+    records = con.execute(f"SELECT count(*) FROM {staged.table}").fetchall()[0][0] + len(staged.rejects)
+    if lines is None or lines == staged.header_lines + records:
+        return []
+    return blank_records(source.path, compression, source.dialect.delimiter)
 
 
 def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> list[Reject]:

@@ -28,7 +28,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench_ingest import CACHE, FORMATS, REPORTER, compare, prepare
+from bench_ingest import CACHE, FORMATS, REPORTER, compare, prepare, warm
 
 HERE = Path(__file__).resolve().parent
 MATRIX = (
@@ -81,6 +81,7 @@ def run_round(name: str, files: list[Path], codes: Path, memory_limit: str | Non
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     paths = [str(p) for p in files]
+    warm(files)  # the reference runs first: it would otherwise read a cold file
     reference = [sys.executable, str(HERE / "reference.py"), f"--format={fmt}", f"--codes={codes}"]
     ref = measure([*reference, f"--out={out['ref']}", *paths])
     limit = ["--memory-limit", memory_limit] if memory_limit else []

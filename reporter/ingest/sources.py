@@ -170,14 +170,22 @@ def sniff_dialect(head: bytes) -> Dialect:
 
 
 def detect(path: Path) -> Source:
-    """Look at a file's bytes: compression, then format (and CSV dialect)."""
+    """Look at a file's bytes: compression, then format (and CSV dialect); then hash them all."""
     source = Source(path=path, partitions=_partitions(path), size=path.stat().st_size)
-    sha = hashlib.sha256()
-    with path.open("rb") as f:
-        # Counting newlines while hashing costs 0.6 s per GB; CSV line numbers need it (readers.py).
-        source.lines = _count_lines(_blocks(f), sha)
-    source.sha256 = sha.hexdigest()
-    with path.open("rb") as f:
+    _sniff(source)
+    if source.format == "csv" and source.compression is None:
+        # CSV line numbers need the file's lines (readers.py): counted while hashing, 0.6 s per GB.
+        sha = hashlib.sha256()
+        with path.open("rb") as f:
+            source.lines = _count_lines(_blocks(f), sha)
+        source.sha256 = sha.hexdigest()
+    else:
+        source.sha256 = digest(path)
+    return source
+
+
+def _sniff(source: Source) -> None:
+    with source.path.open("rb") as f:
         magic = f.read(4)
     if magic[:2] == b"\x1f\x8b":
         source.compression = "gzip"
@@ -185,12 +193,12 @@ def detect(path: Path) -> Source:
         source.compression = "zstd"
     elif magic == b"PAR1":
         source.format = "parquet"
-        return source
+        return
     try:
-        head = _head(path, source.compression)
+        head = _head(source.path, source.compression)
     except (OSError, EOFError, zstandard.ZstdError) as exc:
         source.format, source.problem = "unreadable", f"cannot decompress: {exc}"
-        return source
+        return
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         source.format = "empty"
@@ -201,4 +209,3 @@ def detect(path: Path) -> Source:
     else:
         source.format = "csv"
         source.dialect = sniff_dialect(head)
-    return source

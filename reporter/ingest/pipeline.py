@@ -298,6 +298,21 @@ def drop_events(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE {table}")
 
 
+def _repeated_hashes(con: duckdb.DuckDBPyConnection, stages: list[str], rows: int) -> None:
+    """`dup_hashes`: the row hashes that occur more than once, the only duplicate candidates.
+
+    The stage hashed every field but the channel. Hashes are grouped in the stages themselves (a
+    superset of the accepted rows: cheaper than events_all's join, and a stray candidate is ruled
+    out by the column-by-column comparison after), in passes over hash ranges to bound memory.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE dup_hashes (h UBIGINT)")
+    hashes = " UNION ALL ".join(f"SELECT __c_hash AS h FROM {t} WHERE __c_reason IS NULL" for t in stages)
+    passes = max(1, -(-rows // _DEDUP_ROWS_PER_PASS))
+    for i in range(passes if stages else 0):
+        part = f"WHERE h % {passes} = {i}" if passes > 1 else ""
+        con.execute(f"INSERT INTO dup_hashes SELECT h FROM ({hashes}) {part} GROUP BY h HAVING count(*) > 1")
+
+
 def _deduplicate(
     con: duckdb.DuckDBPyConnection, parts: list[str], stages: list[str], files: list[FileStats]
 ) -> None:
@@ -313,16 +328,7 @@ def _deduplicate(
         "CAST(NULL AS BIGINT) AS __rowid FROM events_empty"
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {' UNION ALL '.join(parts) or empty}")
-    # The stage hashed every field but the channel: rows sharing a hash are the only candidates.
-    # Hashes are grouped in the stages themselves (a superset of the accepted rows: cheaper than
-    # events_all's join, and a stray candidate is ruled out below), in passes over hash ranges.
-    con.execute("CREATE OR REPLACE TEMP TABLE dup_hashes (h UBIGINT)")
-    hashes = " UNION ALL ".join(f"SELECT __c_hash AS h FROM {t} WHERE __c_reason IS NULL" for t in stages)
-    rows = sum(f.accepted for f in files)
-    passes = max(1, -(-rows // _DEDUP_ROWS_PER_PASS))
-    for i in range(passes if stages else 0):
-        part = f"WHERE h % {passes} = {i}" if passes > 1 else ""
-        con.execute(f"INSERT INTO dup_hashes SELECT h FROM ({hashes}) {part} GROUP BY h HAVING count(*) > 1")
+    _repeated_hashes(con, stages, sum(f.accepted for f in files))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT __src FROM events_all "
         "WHERE __hash IN (SELECT h FROM dup_hashes)"

@@ -61,6 +61,35 @@ def test_line_numbers_count_empty_lines_as_the_file_shows_them(tmp_path: Path, c
     assert lines == [("m1", 2), ("m4", 6)]
 
 
+def test_line_numbers_hold_with_an_empty_line_after_every_record(tmp_path: Path):
+    # An empty line after each record but the last five; every 97th record has a bad code.
+    rows, line_of = ["event_time,message_id,channel,status_code"], {}
+    for i in range(1, 3001):
+        rows.append(f"2026-11-23T10:00:00Z,m{i},sms,{'abc' if i % 97 == 0 else 7501}")
+        line_of[f"m{i}"] = len(rows)
+        if i <= 2995:
+            rows.append("")
+    (tmp_path / "spaced.csv").write_text("\n".join(rows) + "\n")
+    con = connect()
+    ingest(con, [str(tmp_path / "spaced.csv")])
+    bad = con.execute("SELECT line FROM quarantine ORDER BY line").fetchall()
+    assert bad == [(line_of[f"m{i}"],) for i in range(97, 3001, 97)]
+    got = dict(con.execute("SELECT message_id, source_line FROM events").fetchall())
+    assert got == {m: n for m, n in line_of.items() if int(m[1:]) % 97}
+
+
+def test_a_long_quoted_field_and_an_empty_line(tmp_path: Path):
+    # Python's csv module refuses fields over 128 KB by default; DuckDB reads lines up to 10 MB here.
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "event_time,message_id,channel,status_code,note\n"
+        f'2026-11-23T10:00:00Z,m1,sms,7501,"{"x" * 200_000}"\n\n2026-11-23T10:00:01Z,m2,sms,abc,y\n'
+    )
+    con = connect()
+    ingest(con, [str(path)])
+    assert con.execute("SELECT line, reason FROM quarantine").fetchall() == [(4, "bad_status_code")]
+
+
 def test_quoted_newline_stays_in_its_field():
     result, events, _ = run("quoted_newline.csv")
     assert counts(result) == (2, 2, 0)

@@ -112,21 +112,6 @@ def _field(column: str, dtype: str) -> readers.FieldSpec:
     return readers.FieldSpec(f"CAST({ref} AS VARCHAR)", "VARCHAR")
 
 
-def _line_expr(staged: readers.Staged) -> str:
-    """The record's line number from its ordinal among the rows the reader kept.
-
-    The reader kept every line but the header, its rejects and (CSV) empty lines: a kept record's
-    line is its ordinal plus the header plus the skipped lines before it.
-    """
-    k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
-    h = staged.header_lines
-    lines = sorted({r.line for r in staged.rejects} | set(staged.blank_lines))
-    if not lines:
-        return f"({k} + {h})"
-    thresholds = ", ".join(str(r - h - j) for j, r in enumerate(lines, 1))
-    return f"({k} + {h} + len(list_filter([{thresholds}], lambda t: t < {k})))"
-
-
 class _Ingest:
     def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions) -> None:
         self.con, self.options = con, options
@@ -222,7 +207,7 @@ class _Ingest:
 
     def split(self, index: int, staged: readers.Staged, stats: FileStats) -> None:
         """Bad rows and reader rejects to the quarantine; the stage itself holds the good rows."""
-        con, table, line = self.con, staged.table, _line_expr(staged)
+        con, table, line = self.con, staged.table, readers.line_expr(staged)
         stats.rows_read = _count(con, f"SELECT count(*) FROM {table}") + len(staged.rejects)
         if stats.rows_read == 0:
             con.execute(f"DROP TABLE {table}")
@@ -306,9 +291,11 @@ def _repeated_hashes(con: duckdb.DuckDBPyConnection, stages: list[str], rows: in
     out by the column-by-column comparison after), in passes over hash ranges to bound memory.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE dup_hashes (h UBIGINT)")
+    if not stages:
+        return
     hashes = " UNION ALL ".join(f"SELECT __c_hash AS h FROM {t} WHERE __c_reason IS NULL" for t in stages)
     passes = max(1, -(-rows // _DEDUP_ROWS_PER_PASS))
-    for i in range(passes if stages else 0):
+    for i in range(passes):
         part = f"WHERE h % {passes} = {i}" if passes > 1 else ""
         con.execute(f"INSERT INTO dup_hashes SELECT h FROM ({hashes}) {part} GROUP BY h HAVING count(*) > 1")
 

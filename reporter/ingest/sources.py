@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import gzip
@@ -96,14 +97,16 @@ def _head(path: Path, compression: str | None) -> bytes:
 
 
 def _count_lines(blocks: Iterator[bytes], sha: Any = None) -> int:
-    """Lines in a stream of blocks: its newlines, plus one for an unterminated last line."""
+    """Lines in a stream of blocks up to its last non-empty one: newlines, plus one for an
+    unterminated last line, less the empty lines at the end (they number no record)."""
     lines, last = 0, b"\n"
     for block in blocks:
         if sha is not None:
             sha.update(block)
         lines += block.count(b"\n")
-        last = block[-1:]
-    return lines + (last != b"\n")
+        last = block
+    end = last[len(last.rstrip(b"\r\n")) :].count(b"\n")  # the last line's newline and empty ones
+    return lines - max(end - 1, 0) + (not last.endswith(b"\n"))
 
 
 def _blocks(stream: Any) -> Iterator[bytes]:
@@ -121,35 +124,48 @@ def digest(path: Path) -> str:
 
 def content_lines(path: Path, compression: str) -> int | None:
     """Lines of a compressed file's content (streamed); None when the stream breaks off."""
-    with path.open("rb") as raw:
-        stream = (
-            gzip.GzipFile(fileobj=raw)
-            if compression == "gzip"
-            else zstandard.ZstdDecompressor().stream_reader(raw)
-        )
+    with _content(path, compression) as stream:
         try:
             return _count_lines(_blocks(stream))
         except (OSError, EOFError, zstandard.ZstdError):
             return None
 
 
-def blank_records(path: Path, compression: str | None, delimiter: str) -> list[int]:
-    """The record numbers (header = 1) of a CSV file's empty lines, as DuckDB counts them.
+def blank_records(path: Path, compression: str | None, delimiter: str) -> tuple[list[int], int]:
+    """The record numbers (header = 1) of a CSV file's empty lines, as DuckDB counts them, and the
+    number of non-empty records read.
 
     DuckDB's CSV reader skips an empty line but counts it in the line numbers it reports, and does
     not count a newline inside quotes; Python's csv module reads a file the same way and yields []
-    for an empty line. Only run for a file that has one (the common file has none).
+    for an empty line. The caller checks the record count, as the two differ on rare quoting.
+    Only run for a file whose lines are not its records (the common file costs a newline count).
     """
-    with path.open("rb") as raw:
-        binary = (
-            gzip.GzipFile(fileobj=raw)
-            if compression == "gzip"
-            else zstandard.ZstdDecompressor().stream_reader(raw)
-            if compression == "zstd"
-            else raw
-        )
+    csv.field_size_limit(2**31 - 1)  # DuckDB reads lines of up to 10 MB here; csv's default is 128 KB
+    empty: list[int] = []
+    records = 0
+    with _content(path, compression) as binary:
         text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
-        return [n for n, row in enumerate(csv.reader(text, delimiter=delimiter), 1) if not row]
+        try:
+            for n, row in enumerate(csv.reader(text, delimiter=delimiter), 1):
+                if row:
+                    records += 1
+                else:
+                    empty.append(n)
+        except csv.Error:
+            return [], -1
+    return empty, records
+
+
+@contextlib.contextmanager
+def _content(path: Path, compression: str | None) -> Iterator[Any]:
+    """The file's content as a binary stream, decompressed."""
+    with path.open("rb") as raw:
+        if compression == "gzip":
+            yield gzip.GzipFile(fileobj=raw)
+        elif compression == "zstd":
+            yield zstandard.ZstdDecompressor().stream_reader(raw)
+        else:
+            yield raw
 
 
 def sniff_dialect(head: bytes) -> Dialect:

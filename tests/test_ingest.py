@@ -90,6 +90,17 @@ def test_a_long_quoted_field_and_an_empty_line(tmp_path: Path):
     assert con.execute("SELECT line, reason FROM quarantine").fetchall() == [(4, "bad_status_code")]
 
 
+def test_a_csv_whose_header_line_is_empty_is_recorded_whole(tmp_path: Path):
+    path = tmp_path / "late_header.csv"
+    path.write_text("\nevent_time,message_id,channel,status_code\n2026-11-23T10:00:00Z,m1,sms,7501\n")
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert result.files[0].whole_file == "unreadable_file"
+    assert con.execute("SELECT reason, detail FROM quarantine").fetchall() == [
+        ("unreadable_file", "the first line, the CSV header, is empty")
+    ]
+
+
 def test_quoted_newline_stays_in_its_field():
     result, events, _ = run("quoted_newline.csv")
     assert counts(result) == (2, 2, 0)

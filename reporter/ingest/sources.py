@@ -225,3 +225,5 @@ def _sniff(source: Source) -> None:
     else:
         source.format = "csv"
         source.dialect = sniff_dialect(head)
+        if not source.dialect.columns:
+            source.format, source.problem = "unreadable", "the first line, the CSV header, is empty"

@@ -16,7 +16,7 @@ import duckdb
 
 from reporter.engine import quote_ident, quote_literal
 from reporter.ingest import mapping
-from reporter.ingest.sources import Source, blank_records, content_lines
+from reporter.ingest.sources import Source, blank_records
 
 # DuckDB reject error types to quarantine reasons.
 CSV_REASONS = {
@@ -157,12 +157,10 @@ def _empty_lines(con: duckdb.DuckDBPyConnection, source: Source, staged: Staged)
     common case costs one newline count. Otherwise Python's csv module finds them, at 70 MB/s.
     """
     assert source.dialect is not None
-    compression = source.compression
-    lines = source.lines if compression is None else content_lines(source.path, compression)
     records = con.execute(f"SELECT count(*) FROM {staged.table}").fetchall()[0][0] + len(staged.rejects)
-    if lines is None or lines == staged.header_lines + records:
+    if source.lines is None or source.lines == staged.header_lines + records:
         return []
-    empty, read = blank_records(source.path, compression, source.dialect.delimiter)
+    empty, read = blank_records(source.path, source.compression, source.dialect.delimiter)
     # Where Python's csv module splits records otherwise (a blank before a quote), its numbers
     # cannot be trusted: the records keep their ordinal numbers, as before this count existed.
     return empty if read == staged.header_lines + records else []

@@ -42,7 +42,7 @@ class Source:
     problem: str | None = None  # why the file cannot be read at all
     size: int = 0
     sha256: str = ""
-    lines: int | None = None  # lines of the content (newlines, plus an unterminated last line)
+    lines: int | None = None  # CSV: lines of the content up to its last non-empty one (None: unknown)
 
 
 def _partitions(path: Path) -> dict[str, str]:
@@ -88,12 +88,9 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
 
 def _head(path: Path, compression: str | None) -> bytes:
     """The first bytes of the file's content, decompressed."""
-    with path.open("rb") as raw:
-        if compression == "gzip":
-            return gzip.GzipFile(fileobj=raw).read(_SNIFF_BYTES)
-        if compression == "zstd":
-            return zstandard.ZstdDecompressor().stream_reader(raw).read(_SNIFF_BYTES)
-        return raw.read(_SNIFF_BYTES)
+    with _content(path, compression) as stream:
+        data: bytes = stream.read(_SNIFF_BYTES)
+        return data
 
 
 def _count_lines(blocks: Iterator[bytes], sha: Any = None) -> int:
@@ -122,7 +119,7 @@ def digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def content_lines(path: Path, compression: str) -> int | None:
+def _content_lines(path: Path, compression: str) -> int | None:
     """Lines of a compressed file's content (streamed); None when the stream breaks off."""
     with _content(path, compression) as stream:
         try:
@@ -195,8 +192,10 @@ def detect(path: Path) -> Source:
         with path.open("rb") as f:
             source.lines = _count_lines(_blocks(f), sha)
         source.sha256 = sha.hexdigest()
-    else:
-        source.sha256 = digest(path)
+        return source
+    source.sha256 = digest(path)
+    if source.format == "csv" and source.compression:
+        source.lines = _content_lines(path, source.compression)
     return source
 
 

@@ -90,6 +90,34 @@ def test_a_long_quoted_field_and_an_empty_line(tmp_path: Path):
     assert con.execute("SELECT line, reason FROM quarantine").fetchall() == [(4, "bad_status_code")]
 
 
+@pytest.mark.parametrize(
+    ("body", "kept", "bad"),
+    [
+        # An LF-only line between CRLF lines, then an empty CRLF line: every record is kept, and
+        # the empty lines count in the line numbers as an editor shows them.
+        ("r,m1,7501\r\nr,m2,7500\n\r\nr,m3,7500\r\n", [("m1", 2), ("m2", 3), ("m3", 5)], []),
+        ("r,m1,7501\r\nr,m2,7500\r\n\nr,m3,7500\r\n", [("m1", 2), ("m2", 3), ("m3", 5)], []),
+        # A CR inside an unquoted field ends a record there: both halves are quarantined (the
+        # second counted as a line of its own), and the records around them are kept.
+        (
+            "r,m1,7501\r\nr,m\r2,7500\r\nr,m3,7500\r\n",
+            [("m1", 2), ("m3", 5)],
+            [(3, "too_few_columns"), (4, "too_few_columns")],
+        ),
+    ],
+)
+def test_a_stray_line_break_loses_no_good_record(tmp_path: Path, body, kept, bad):
+    # DuckDB's strict parser gives up on the whole file at a lone CR or LF; it is read again leniently.
+    path = tmp_path / "stray.csv"
+    text = "event_time,message_id,channel,status_code\r\n" + body
+    path.write_bytes(text.replace("r,", "2026-11-23T10:00:00Z,").replace(",7", ",sms,7").encode())
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert result.files[0].whole_file is None
+    assert con.execute("SELECT message_id, source_line FROM events ORDER BY source_line").fetchall() == kept
+    assert con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall() == bad
+
+
 def test_a_csv_whose_header_line_is_empty_is_recorded_whole(tmp_path: Path):
     path = tmp_path / "late_header.csv"
     path.write_text("\nevent_time,message_id,channel,status_code\n2026-11-23T10:00:00Z,m1,sms,7501\n")

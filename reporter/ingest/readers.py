@@ -100,7 +100,7 @@ class FieldSpec:
     dtype: str = "VARCHAR"
 
 
-def _csv_options(source: Source, columns: dict[str, str], rejects: str) -> str:
+def _csv_options(source: Source, columns: dict[str, str], rejects: str, strict: bool = True) -> str:
     assert source.dialect is not None
     cols = "{" + ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in columns.items()) + "}"
     options = [
@@ -116,6 +116,8 @@ def _csv_options(source: Source, columns: dict[str, str], rejects: str) -> str:
         f"rejects_scan = {quote_literal(rejects + '_scans')}",
         "max_line_size = 10000000",
     ]
+    if not strict:
+        options.append("strict_mode = false")
     if source.compression:
         options.append(f"compression = {quote_literal(source.compression)}")
     return ", ".join(options)
@@ -127,12 +129,16 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> list[Rejec
         f"SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx), "
         f"arg_min(csv_line, column_idx) FROM {quote_ident(rejects + '_errors')} GROUP BY line ORDER BY line"
     ).fetchall()
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_errors')}")
-    con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_scans')}")
+    _drop_rejects(con, rejects)
     return [
         Reject(int(line), CSV_REASONS.get(kind, "malformed_row"), str(message), (raw or "").lstrip("\r\n"))
         for line, kind, message, raw in rows
     ]
+
+
+def _drop_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_errors')}")
+    con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_scans')}")
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
@@ -140,10 +146,22 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: 
     columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
     specs = make(columns, False)
     specs.empty_is_null = True
-    scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
     cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
     raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
-    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+    for strict in (True, False):
+        options = _csv_options(source, columns, table + "_rej", strict)
+        scan = f"read_csv({quote_literal(str(source.path))}, {options})"
+        try:
+            con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+            break
+        except duckdb.InvalidInputException as exc:
+            # A lone CR or LF outside quotes (a CR inside a field of an LF file, an LF line in a CRLF
+            # file) stops the strict parser for the whole file. Read again leniently: every CR, LF
+            # or CRLF ends a record, so such a line is split into records with too few columns
+            # (quarantined) and every record around it is kept.
+            if not strict or "state machine" not in str(exc):
+                raise
+            _drop_rejects(con, table + "_rej")
     rejects = _collect_rejects(con, table + "_rej")
     staged = Staged(table, header_lines=1, rejects=rejects, present=specs.present)
     staged.blank_lines = _empty_lines(con, source, staged)

@@ -10,7 +10,7 @@ import pytest
 
 from reporter.engine import connect
 from reporter.extracts import public_events
-from reporter.ingest import IngestOptions, ingest, pipeline
+from reporter.ingest import IngestOptions, ingest, pipeline, readers, sources
 from reporter.ingest.mapping import hmac_reference
 from tests.conftest import DATA
 
@@ -90,32 +90,85 @@ def test_a_long_quoted_field_and_an_empty_line(tmp_path: Path):
     assert con.execute("SELECT line, reason FROM quarantine").fetchall() == [(4, "bad_status_code")]
 
 
+T = "2026-11-23T10:00:00Z"
+
+
 @pytest.mark.parametrize(
     ("body", "kept", "bad"),
     [
-        # An LF-only line between CRLF lines, then an empty CRLF line: every record is kept, and
-        # the empty lines count in the line numbers as an editor shows them.
-        ("r,m1,7501\r\nr,m2,7500\n\r\nr,m3,7500\r\n", [("m1", 2), ("m2", 3), ("m3", 5)], []),
-        ("r,m1,7501\r\nr,m2,7500\r\n\nr,m3,7500\r\n", [("m1", 2), ("m2", 3), ("m3", 5)], []),
-        # A CR inside an unquoted field ends a record there: both halves are quarantined (the
-        # second counted as a line of its own), and the records around them are kept.
+        # An LF-only line ends a CRLF record, then an empty CRLF line: every record is kept, and
+        # the lines keep the numbers an editor shows.
         (
-            "r,m1,7501\r\nr,m\r2,7500\r\nr,m3,7500\r\n",
-            [("m1", 2), ("m3", 5)],
-            [(3, "too_few_columns"), (4, "too_few_columns")],
+            f"{T},m1,sms,7501\r\n{T},m2,sms,7500\n\r\n{T},m3,sms,7500\r\n",
+            [("m1", 2), ("m2", 3), ("m3", 5)],
+            [],
+        ),
+        (
+            f"{T},m1,sms,7501\r\n{T},m2,sms,7500\r\n\n{T},m3,sms,7500\r\n",
+            [("m1", 2), ("m2", 3), ("m3", 5)],
+            [],
+        ),
+        # A CR inside an unquoted field: that record is quarantined whole, the others kept.
+        (
+            f"{T},m1,sms,7501\r\n{T},m\r2,sms,7500\r\n{T},m3,sms,7500\r\n",
+            [("m1", 2), ("m3", 4)],
+            [(3, "malformed_row")],
+        ),
+        # In such a file, a record with a field too many, a field with text after its closing quote,
+        # one with too few, and a quoted newline (lines 6-7) are read as in any other file.
+        (
+            f'{T},m1,sms,7501\n\r\n{T},m2,sms,7500,x\r\n{T},"m3"x,sms,7500\r\n{T},m4,sms\r\n'
+            f'{T},"m\r\n5",sms,7500\r\n{T},m6,sms,7500\r\n',
+            [("m1", 2), ("m\r\n5", 7), ("m6", 9)],
+            [(4, "too_many_columns"), (5, "bad_quoting"), (6, "too_few_columns")],
         ),
     ],
 )
 def test_a_stray_line_break_loses_no_good_record(tmp_path: Path, body, kept, bad):
-    # DuckDB's strict parser gives up on the whole file at a lone CR or LF; it is read again leniently.
+    # DuckDB's strict parser gives up on the whole file at a lone CR or LF; Python's csv reads it.
     path = tmp_path / "stray.csv"
-    text = "event_time,message_id,channel,status_code\r\n" + body
-    path.write_bytes(text.replace("r,", "2026-11-23T10:00:00Z,").replace(",7", ",sms,7").encode())
+    path.write_bytes(f"event_time,message_id,channel,status_code\r\n{body}".encode())
     con = connect()
     result = ingest(con, [str(path)])
     assert result.files[0].whole_file is None
     assert con.execute("SELECT message_id, source_line FROM events ORDER BY source_line").fetchall() == kept
     assert con.execute("SELECT line, reason FROM quarantine ORDER BY line").fetchall() == bad
+    assert counts(result) == (len(kept) + len(bad), len(kept), len(bad))
+
+
+def test_a_gzipped_csv_with_a_stray_line_break_and_invalid_utf8(tmp_path: Path):
+    body = f"h\r\n{T},m1,sms,7501\r\n\n{T},m2,sms,75\xff00\r\n{T},m3,sms,7500\r\n".encode("latin-1")
+    path = tmp_path / "stray.csv.gz"
+    path.write_bytes(gzip.compress(body.replace(b"h", b"event_time,message_id,channel,status_code", 1)))
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert counts(result) == (3, 2, 1)
+    assert con.execute("SELECT message_id, source_line FROM events ORDER BY source_line").fetchall() == [
+        ("m1", 2),
+        ("m3", 5),
+    ]
+    assert con.execute("SELECT line, reason FROM quarantine").fetchall() == [(4, "invalid_utf8")]
+
+
+def test_a_stream_breaking_off_in_the_csv_module_is_recorded_whole(tmp_path: Path, monkeypatch):
+    # A gzip cut short raises EOFError from Python's gzip module after the records before the cut.
+    real = sources.csv_records
+
+    def cut_short(*args):
+        yield from list(real(*args))[:2]
+        raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+
+    monkeypatch.setattr(readers, "csv_records", cut_short)
+    path = tmp_path / "cut.csv"
+    path.write_bytes(
+        f"event_time,message_id,channel,status_code\r\n{T},m\r,sms,7501\r\n{T},m2,sms,7501\r\n".encode()
+    )
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert (result.files[0].whole_file, result.files[0].rows_read) == ("unreadable_file", 0)
+    assert con.execute("SELECT detail FROM quarantine").fetchall() == [
+        ("EOFError: Compressed file ended before the end-of-stream marker was reached",)
+    ]
 
 
 def test_a_csv_whose_header_line_is_empty_is_recorded_whole(tmp_path: Path):

@@ -198,7 +198,12 @@ class _Ingest:
             return
         try:
             staged = self.stage(index, source, stats)
-        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        except (
+            duckdb.IOException,
+            duckdb.InvalidInputException,
+            duckdb.ConversionException,
+            readers.UnreadableSource,
+        ) as exc:
             self.con.execute(f"DROP TABLE IF EXISTS {_stage_table(index)}")
             self.quarantine_whole(stats, "unreadable_file", str(exc).splitlines()[0])
             return

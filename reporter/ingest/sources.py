@@ -153,6 +153,49 @@ def blank_records(path: Path, compression: str | None, delimiter: str) -> tuple[
     return empty, records
 
 
+@dataclass(frozen=True)
+class Record:
+    """One CSV record as Python's csv module read it: its first line, fields or the error, raw text."""
+
+    line: int
+    fields: list[str] | None  # None: csv could not read the record (`error` says why)
+    raw: str
+    error: str | None = None
+
+
+def csv_records(path: Path, compression: str | None, delimiter: str) -> Iterator[Record]:
+    """Every record of a CSV file, header first, numbered by the line it starts on.
+
+    Lines end at LF only (a CRLF's CR is dropped with it): a lone CR inside an unquoted field is an
+    error of that record, not a line break, so every line keeps the number an editor shows, quoted
+    newlines included. After an error, reading goes on at the next line. Invalid UTF-8 bytes come
+    through as lone surrogates (the caller quarantines those records).
+    """
+    csv.field_size_limit(10_000_000)  # as DuckDB's max_line_size here; csv's default is 128 KB
+    with _content(path, compression) as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="\n")
+        consumed: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for line in text:
+                consumed.append(line)
+                yield line
+
+        reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+        start = 1
+        while True:
+            consumed.clear()
+            try:
+                fields: list[str] | None = next(reader)
+                error = None
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                fields, error = None, str(exc)
+            yield Record(start, fields, "".join(consumed).rstrip("\r\n"), error)
+            start = reader.line_num + 1
+
+
 @contextlib.contextmanager
 def _content(path: Path, compression: str | None) -> Iterator[Any]:
     """The file's content as a binary stream, decompressed."""

@@ -106,3 +106,9 @@ class MemoryLimitError(ReporterError):
     """The run needed more memory than memory_limit allows, even spilling to disk."""
 
     exit_code = ExitCode.TEMP_FAIL
+
+
+class StorageError(ReporterError):
+    """DuckDB could not read or write a file mid-run: a full disk while writing extracts or spilling."""
+
+    exit_code = ExitCode.IO

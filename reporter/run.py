@@ -14,7 +14,7 @@ from reporter.alerts import evaluate
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
 from reporter.engine import connect, memory_limit, quote_literal, spill_folder
-from reporter.errors import MemoryLimitError
+from reporter.errors import MemoryLimitError, StorageError
 from reporter.extracts import (
     copy_parquet,
     manifest,
@@ -120,6 +120,8 @@ def run(
             raise MemoryLimitError(
                 f"out of memory under memory_limit {limit} (raise --memory-limit or the config's): {first}"
             ) from exc
+        except duckdb.IOException as exc:  # inputs that cannot be read are quarantined, not raised
+            raise StorageError(str(exc).splitlines()[0]) from exc
         finally:
             con.close()
 

@@ -215,3 +215,21 @@ def test_bad_memory_limit_exits_64_on_the_command_line_and_78_in_the_config(runn
         "nor a share such as 25%\n"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_a_full_disk_mid_run_exits_74_with_one_line(runner, tmp_path: Path, monkeypatch):
+    import duckdb
+
+    from tests.conftest import DATA
+
+    # The message DuckDB gave when the disk filled while it spilled a 100M-event run.
+    full = 'IO Error: Could not write file "/x/duckdb_temp_1.tmp": No space left on device'
+
+    def no_space(*args, **kwargs):
+        raise duckdb.IOException(full)
+
+    monkeypatch.setattr("reporter.run.write_messages", no_space)
+    out = tmp_path / "o"
+    result = runner.invoke(cli, ["run", str(DATA / "bom.csv"), "--out", str(out)])
+    assert (result.exit_code, result.stderr) == (ExitCode.IO, f"reporter: {full}\n")
+    assert not out.exists()  # nothing partial is left: the run publishes its folder whole

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import zstandard
 
+from reporter.config import Config
 from reporter.engine import connect
 from reporter.extracts import public_events
-from reporter.ingest import IngestOptions, ingest, pipeline, readers, sources
+from reporter.ingest import IngestOptions, ingest, pipeline, readers
 from reporter.ingest.mapping import hmac_reference
 from tests.conftest import DATA
 
@@ -115,17 +117,29 @@ T = "2026-11-23T10:00:00Z"
             [(3, "malformed_row")],
         ),
         # In such a file, a record with a field too many, a field with text after its closing quote,
-        # one with too few, and a quoted newline (lines 6-7) are read as in any other file.
+        # one with too few, and a quoted newline (not counted, as DuckDB numbers) read as in any file.
         (
             f'{T},m1,sms,7501\n\r\n{T},m2,sms,7500,x\r\n{T},"m3"x,sms,7500\r\n{T},m4,sms\r\n'
             f'{T},"m\r\n5",sms,7500\r\n{T},m6,sms,7500\r\n',
-            [("m1", 2), ("m\r\n5", 7), ("m6", 9)],
+            [("m1", 2), ("m\r\n5", 7), ("m6", 8)],
             [(4, "too_many_columns"), (5, "bad_quoting"), (6, "too_few_columns")],
+        ),
+        # A quote inside an unquoted field is text (DuckDB keeps it), not the start of quoted text.
+        (
+            f'{T},m"1,sms,7500\r\n{T},m\r2,sms,7500\r\n{T},m3,sms,7500\r\n',
+            [('m"1', 2), ("m3", 4)],
+            [(3, "malformed_row")],
+        ),
+        # After text that follows a closing quote, the rest of the line is quoted by nothing.
+        (
+            f'{T},"m1"x",sms,7500\r\n{T},m\r2,sms,7500\r\n{T},m3,sms,7500\r\n',
+            [("m3", 4)],
+            [(2, "bad_quoting"), (3, "malformed_row")],
         ),
     ],
 )
 def test_a_stray_line_break_loses_no_good_record(tmp_path: Path, body, kept, bad):
-    # DuckDB's strict parser gives up on the whole file at a lone CR or LF; Python's csv reads it.
+    # DuckDB's strict parser gives up on the whole file at a lone CR or LF; it reads a repaired copy.
     path = tmp_path / "stray.csv"
     path.write_bytes(f"event_time,message_id,channel,status_code\r\n{body}".encode())
     con = connect()
@@ -150,15 +164,13 @@ def test_a_gzipped_csv_with_a_stray_line_break_and_invalid_utf8(tmp_path: Path):
     assert con.execute("SELECT line, reason FROM quarantine").fetchall() == [(4, "invalid_utf8")]
 
 
-def test_a_stream_breaking_off_in_the_csv_module_is_recorded_whole(tmp_path: Path, monkeypatch):
-    # A gzip cut short raises EOFError from Python's gzip module after the records before the cut.
-    real = sources.csv_records
-
-    def cut_short(*args):
-        yield from list(real(*args))[:2]
+def test_a_stream_breaking_off_in_the_repair_is_recorded_whole(tmp_path: Path, monkeypatch):
+    # A gzip cut short raises EOFError from Python's gzip module partway through the copy.
+    def cut_short(path, compression, newline, out):
+        out.write(b"event_time,message_id,channel,status_code\n")
         raise EOFError("Compressed file ended before the end-of-stream marker was reached")
 
-    monkeypatch.setattr(readers, "csv_records", cut_short)
+    monkeypatch.setattr(readers, "repair_line_breaks", cut_short)
     path = tmp_path / "cut.csv"
     path.write_bytes(
         f"event_time,message_id,channel,status_code\r\n{T},m\r,sms,7501\r\n{T},m2,sms,7501\r\n".encode()
@@ -169,6 +181,86 @@ def test_a_stream_breaking_off_in_the_csv_module_is_recorded_whole(tmp_path: Pat
     assert con.execute("SELECT detail FROM quarantine").fetchall() == [
         ("EOFError: Compressed file ended before the end-of-stream marker was reached",)
     ]
+
+
+def test_a_full_disk_while_copying_is_the_runs_error_not_the_inputs(tmp_path: Path):
+    import resource
+
+    from reporter.errors import StorageError
+
+    path = tmp_path / "stray.csv"
+    rows = "".join(f"{T},m{i},sms,7500\r\n" for i in range(100))
+    path.write_bytes(f"event_time,message_id,channel,status_code\r\n{T},m\rx,sms,7500\r\n{rows}".encode())
+    con = connect()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # a write past 1000 bytes fails (EFBIG)
+    try:
+        with pytest.raises(StorageError, match=r"cannot write .*repaired\.csv: File too large"):
+            ingest(con, [str(path)])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+CSV_FIXTURES = sorted(p.name for p in DATA.glob("*.csv") if p.name not in ("empty.csv", "header_only.csv"))
+
+
+@pytest.mark.parametrize("compression", [None, "gzip", "zstd"])
+@pytest.mark.parametrize("name", CSV_FIXTURES)
+def test_a_stray_cr_changes_nothing_but_its_own_record(tmp_path: Path, name, compression):
+    # Every CSV fixture read as it is, and with a record holding a lone CR inserted after the header
+    # (which sends the file through the repaired copy): the same events and quarantine, every line
+    # one further on, and that record quarantined at line 2.
+    data = (DATA / name).read_bytes()
+    header, rest = data.split(b"\n", 1)
+    newline = b"\r\n" if header.endswith(b"\r") else b"\n"
+    body = header + b"\n" + f"{T},m\r9,sms,7500".encode() + newline + rest
+    stray = tmp_path / name
+    if compression == "gzip":
+        stray, body = tmp_path / f"{name}.gz", gzip.compress(body)
+    elif compression == "zstd":
+        stray, body = tmp_path / f"{name}.zst", zstandard.ZstdCompressor().compress(body)
+    stray.write_bytes(body)
+
+    def read(path):
+        con = connect()
+        result = ingest(con, [str(path)])
+        events = con.execute("SELECT * EXCLUDE (source_index) FROM events ORDER BY source_line").fetchall()
+        bad = con.execute("SELECT line, reason, raw FROM quarantine ORDER BY line").fetchall()
+        return result.files[0], events, bad
+
+    (plain, events, bad), (repaired, stray_events, stray_bad) = read(DATA / name), read(stray)
+    assert repaired.whole_file is None
+    assert [e[:-2] for e in stray_events] == [e[:-2] for e in events]  # all but source_line, event_src
+    assert [e[-2] for e in stray_events] == [e[-2] + 1 for e in events]
+    assert stray_bad[1:] == [(line + 1, reason, raw) for line, reason, raw in bad]
+    assert stray_bad[0][:2] == (2, "malformed_row") and stray_bad[0][2].endswith("m\r9,sms,7500")
+    assert (repaired.rows_read, repaired.quarantined) == (plain.rows_read + 1, plain.quarantined + 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        # The gzip magic number, then bytes that are no deflate stream (zlib.error, not an OSError).
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 64, "cannot decompress"),
+        (b"event_time,message\rid,channel,status_code\n", "the first line, the CSV header, cannot be read"),
+    ],
+)
+def test_a_corrupt_gzip_or_a_cr_in_the_header_records_the_file_whole(tmp_path: Path, data, detail):
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(data)
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert result.files[0].whole_file == "unreadable_file"
+    (got,) = con.execute("SELECT detail FROM quarantine").fetchall()
+    assert got[0].startswith(detail)
+
+
+def test_header_names_differing_only_in_case_are_two_columns(tmp_path: Path):
+    path = tmp_path / "ids.csv"
+    path.write_text(f"event_time,ID,id,channel,status_code\n{T},m1,x,sms,7500\n")
+    con = connect()
+    ingest(con, [str(path)], IngestOptions(config=Config(columns={"message_id": ("ID",)})))
+    assert con.execute("SELECT message_id, source_line FROM events").fetchall() == [("m1", 2)]
 
 
 def test_a_csv_whose_header_line_is_empty_is_recorded_whole(tmp_path: Path):

@@ -8,16 +8,23 @@ arrays as objects; Parquet with its own types. No reader runs in an `ignore_erro
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
+import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import zstandard
 
 from reporter.engine import quote_ident, quote_literal
+from reporter.errors import StorageError
 from reporter.ingest import mapping
-from reporter.ingest.sources import Record, Source, blank_records, csv_records
+from reporter.ingest.sources import Source, blank_records, repair_line_breaks
 
 # DuckDB reject error types to quarantine reasons.
 CSV_REASONS = {
@@ -50,7 +57,6 @@ class Staged:
     ordinal_from_rowid: bool = True  # CSV, Parquet: the stage's rowid is the record's ordinal
     blank_lines: list[int] = field(default_factory=list)  # CSV: empty lines, which the reader skips
     present: frozenset[str] = frozenset()  # optional fields the source has (absent ones are not stored)
-    exact_lines: bool = False  # the stage's __c_ordinal is the record's line itself
 
 
 def line_expr(staged: Staged) -> str:
@@ -59,8 +65,6 @@ def line_expr(staged: Staged) -> str:
     The reader kept every line but the header, its rejects and (CSV) empty lines: a kept record's
     line is its ordinal plus the header plus the skipped lines before it.
     """
-    if staged.exact_lines:
-        return "s.__c_ordinal"
     k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
     h = staged.header_lines
     lines = sorted({r.line for r in staged.rejects} | set(staged.blank_lines))
@@ -143,113 +147,88 @@ def _drop_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {quote_ident(rejects + '_scans')}")
 
 
+class UnreadableSource(Exception):
+    """A source that broke off while read outside DuckDB (a truncated gzip): recorded whole."""
+
+
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
     assert source.dialect is not None
     columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
     specs = make(columns, False)
     specs.empty_is_null = True
-    cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
-    raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
-    scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
     try:
-        con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+        staged = _read_csv(con, source, table, specs)
     except duckdb.InvalidInputException as exc:
-        # A lone CR or LF outside quotes (a CR inside a field, an LF-only line in a CRLF file) stops
-        # DuckDB's strict parser for the whole file, and its lenient mode silently keeps a record with
-        # too many fields (truncated) or text after a closing quote: Python's csv module reads it.
+        # A line break outside quotes unlike the file's others (an LF-only line in a CRLF file, a CR
+        # inside a field) stops DuckDB's strict parser for the whole file; its lenient mode would keep
+        # a record with a field too many by dropping the field. DuckDB reads a repaired copy instead.
         if "state machine" not in str(exc):
             raise
         _drop_rejects(con, table + "_rej")
-        return _stage_records(con, source, table, specs, raw)
-    rejects = _collect_rejects(con, table + "_rej")
-    staged = Staged(table, header_lines=1, rejects=rejects, present=specs.present)
+        return _stage_repaired(con, source, table, specs)
     staged.blank_lines = _empty_lines(con, source, staged)
     return staged
 
 
-_RECORDS_PER_BATCH = 200_000
+def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, specs: StageSpecs) -> Staged:
+    assert source.dialect is not None
+    columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
+    cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
+    raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
+    scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
+    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+    return Staged(table, header_lines=1, rejects=_collect_rejects(con, table + "_rej"), present=specs.present)
 
 
-class UnreadableSource(Exception):
-    """A source that broke off while read outside DuckDB (a truncated gzip): recorded whole."""
+class _Copy:
+    """A file being written whose write errors (a full disk) are the run's, not the input's."""
+
+    def __init__(self, file: BinaryIO, path: Path) -> None:
+        self.file, self.path = file, path
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+
+    def flush(self) -> None:
+        try:
+            self.file.flush()
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
 
 
-def _csv_reject(record: Record, width: int) -> Reject | None:
-    """Why a record Python's csv module read cannot be staged, if it cannot."""
-    # Invalid UTF-8 bytes came through as lone surrogates: shown as U+FFFD in the raw text.
-    raw = record.raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if record.fields is None:
-        error = record.error or ""
-        if "new-line character" in error:
-            reason, error = "malformed_row", "a lone CR or LF inside an unquoted field"
-        elif "field larger than" in error:
-            reason = "line_too_long"
-        else:
-            reason = "bad_quoting"  # text after a closing quote, or a quote never closed
-        return Reject(record.line, reason, error, raw)
-    if raw != record.raw:
-        return Reject(record.line, "invalid_utf8", "bytes that are not UTF-8", raw)
-    if len(record.fields) != width:
-        reason = "too_few_columns" if len(record.fields) < width else "too_many_columns"
-        return Reject(record.line, reason, f"{len(record.fields)} fields, the header has {width}", raw)
-    return None
+def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, specs: StageSpecs) -> Staged:
+    """Stage a copy of the file whose line breaks outside quotes all have the dialect's form.
 
-
-def _stage_records(
-    con: duckdb.DuckDBPyConnection, source: Source, table: str, specs: StageSpecs, raw: str
-) -> Staged:
-    """Stage a CSV file record by record with Python's csv module (3x the ingest time at 1M records).
-
-    Used only for a file DuckDB's strict parser refuses as a whole. Every record keeps the line it
-    starts on (editor numbering); bad records are quarantined, empty lines skipped.
+    A record with a lone CR outside quotes is quarantined as malformed_row (an empty line in the copy);
+    every other record reads exactly as it would from a clean file, with the same line numbers.
+    The copy is written beside DuckDB's spill files (or the system's temporary folder) and removed.
     """
     assert source.dialect is not None
-    names = list(source.dialect.columns)
-    rejects: list[Reject] = []
-    values: list[list[str | None]] = [[] for _ in names]
-    lines: list[int] = []
-    created = False
-
-    def flush() -> None:
-        nonlocal created
-        import pyarrow as pa
-
-        batch = pa.table(
-            {
-                **{n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)},
-                "__line": pa.array(lines, pa.int64()),
-            }
-        )
-        con.register("__records", batch)
-        query = specs.select("__records", raw, "__line")
-        con.execute(f"INSERT INTO {table} {query}" if created else f"CREATE TEMP TABLE {table} AS {query}")
-        con.unregister("__records")
-        created = True
-        for column in values:
-            column.clear()
-        lines.clear()
-
-    records = csv_records(source.path, source.compression, source.dialect.delimiter)
-    try:
-        next(records, None)  # the header
-        for record in records:
-            if record.fields == []:
-                continue  # an empty line
-            reject = _csv_reject(record, len(names))
-            if reject is not None:
-                rejects.append(reject)
-                continue
-            assert record.fields is not None
-            for column, value in zip(values, record.fields, strict=True):
-                column.append(value or None)  # as DuckDB reads an empty field: NULL
-            lines.append(record.line)
-            if len(lines) >= _RECORDS_PER_BATCH:
-                flush()
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
-    flush()
-    return Staged(table, 0, rejects, ordinal_from_rowid=False, present=specs.present, exact_lines=True)
+    folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    with tempfile.TemporaryDirectory(dir=folder if folder and Path(folder).is_dir() else None) as tmp:
+        copy = Path(tmp) / "repaired.csv"
+        file = copy.open("wb")
+        try:
+            out = _Copy(file, copy)
+            try:
+                repair = repair_line_breaks(source.path, source.compression, source.dialect, out)
+            except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
+                raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
+            out.flush()
+        finally:
+            with contextlib.suppress(OSError):  # after a failed write, close() fails the same way again
+                file.close()
+        staged = _read_csv(con, dataclasses.replace(source, path=copy, compression=None), table, specs)
+    malformed = [
+        Reject(line, "malformed_row", "a CR outside quotes that ends no line", raw)
+        for line, raw in repair.malformed
+    ]
+    staged.rejects = sorted(staged.rejects + malformed, key=lambda r: r.line)
+    staged.blank_lines = repair.empty
+    return staged
 
 
 def _empty_lines(con: duckdb.DuckDBPyConnection, source: Source, staged: Staged) -> list[int]:

@@ -8,10 +8,12 @@ import glob
 import gzip
 import hashlib
 import io
+import shutil
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import zstandard
 
@@ -124,7 +126,7 @@ def _content_lines(path: Path, compression: str) -> int | None:
     with _content(path, compression) as stream:
         try:
             return _count_lines(_blocks(stream))
-        except (OSError, EOFError, zstandard.ZstdError):
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError):
             return None
 
 
@@ -153,47 +155,90 @@ def blank_records(path: Path, compression: str | None, delimiter: str) -> tuple[
     return empty, records
 
 
-@dataclass(frozen=True)
-class Record:
-    """One CSV record as Python's csv module read it: its first line, fields or the error, raw text."""
+@dataclass
+class LineBreakRepair:
+    """What `repair_line_breaks` changed, numbered as DuckDB numbers CSV lines (header = 1)."""
 
-    line: int
-    fields: list[str] | None  # None: csv could not read the record (`error` says why)
-    raw: str
-    error: str | None = None
+    empty: list[int] = field(default_factory=list)  # empty lines, which DuckDB skips but counts
+    malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, raw text): a lone CR
 
 
-def csv_records(path: Path, compression: str | None, delimiter: str) -> Iterator[Record]:
-    """Every record of a CSV file, header first, numbered by the line it starts on.
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
-    Lines end at LF only (a CRLF's CR is dropped with it): a lone CR inside an unquoted field is an
-    error of that record, not a line break, so every line keeps the number an editor shows, quoted
-    newlines included. After an error, reading goes on at the next line. Invalid UTF-8 bytes come
-    through as lone surrogates (the caller quarantines those records).
+
+_MAX_RECORD = 10_000_000  # DuckDB's max_line_size here: a longer record is copied as it is
+
+
+def _scan_quotes(line: bytes, quoted: bool, delimiter: int) -> tuple[bool, bool]:
+    """(still inside quotes at the end of `line`, a CR found outside quotes), the way DuckDB's strict
+    parser reads quotes: one opens only at the start of a field (after spaces), `""` inside quotes is
+    a quote, and after text that follows a closing quote the rest of the line is unquoted.
+    `line` is one physical line without its LF; a CR at its end belongs to the line break."""
+    body = line[:-1] if line.endswith(b"\r") else line
+    state = "quoted" if quoted else "start"
+    lone_cr = False
+    for c in body:
+        if state == "quoted":
+            state = "closing" if c == 34 else "quoted"
+        elif c == 13:
+            lone_cr = True
+            state = "unquoted" if state in ("start", "after") else state
+        elif state == "start":
+            state = "quoted" if c == 34 else "start" if c in (32, delimiter) else "unquoted"
+        elif state == "closing":  # just after a quote inside a quoted field
+            state = "quoted" if c == 34 else "start" if c == delimiter else "after" if c == 32 else "bad"
+        elif state == "after":  # spaces after a closing quote
+            state = "start" if c == delimiter else "after" if c == 32 else "bad"
+        elif state == "unquoted" and c == delimiter:
+            state = "start"
+    if state == "quoted" and line.endswith(b"\r"):
+        return True, lone_cr  # the CR is quoted text too
+    return state == "quoted", lone_cr
+
+
+def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, out: Writer) -> LineBreakRepair:
+    """Copy a CSV file's content to `out` with every line break outside quotes in the file's own form.
+
+    DuckDB's strict parser refuses a whole file for one line break outside quotes that differs from
+    the dialect's (an LF-only line in a CRLF file, a CRLF line in an LF file) or a lone CR inside an
+    unquoted field. Line ends are rewritten in the dialect's form; a record with a lone CR outside
+    quotes becomes an empty line (reported as malformed). Quoted text is copied untouched. The copy
+    keeps DuckDB's numbering: one number per record or empty line, none per quoted newline.
     """
-    csv.field_size_limit(10_000_000)  # as DuckDB's max_line_size here; csv's default is 128 KB
-    with _content(path, compression) as binary:
-        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="\n")
-        consumed: list[str] = []
-
-        def lines() -> Iterator[str]:
-            for line in text:
-                consumed.append(line)
-                yield line
-
-        reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
-        start = 1
-        while True:
-            consumed.clear()
-            try:
-                fields: list[str] | None = next(reader)
-                error = None
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                fields, error = None, str(exc)
-            yield Record(start, fields, "".join(consumed).rstrip("\r\n"), error)
-            start = reader.line_num + 1
+    end, delimiter = dialect.newline.encode(), ord(dialect.delimiter)
+    repair, pending, number, quoted, lone_cr = LineBreakRepair(), list[bytes](), 0, False, False
+    with _content(path, compression) as raw:
+        stream = io.BufferedReader(raw) if compression == "zstd" else raw  # zstd's reader has no lines
+        for line in stream:
+            pending.append(line)
+            text = line[:-1] if line.endswith(b"\n") else line
+            if quoted or 34 in text:
+                quoted, cr = _scan_quotes(text, quoted, delimiter)
+            else:
+                cr = b"\r" in text[:-1]
+            lone_cr |= cr
+            if quoted and sum(map(len, pending)) <= _MAX_RECORD:
+                continue
+            number += 1
+            record = b"".join(pending)
+            pending.clear()
+            if quoted:  # a quote never closed within DuckDB's line limit: the rest as it is
+                out.write(record)
+                shutil.copyfileobj(stream, out)
+                break
+            terminated = record.endswith(b"\n")
+            body = record[:-1] if terminated else record
+            body = body[:-1] if body.endswith(b"\r") else body
+            if lone_cr:
+                repair.malformed.append((number, body.decode("utf-8", "replace")))
+                body, lone_cr = b"", False
+            if not body:
+                repair.empty.append(number)
+            out.write(body + end if terminated or not body else body)
+    if pending:  # a quote never closed: copied as it is, for DuckDB to reject
+        out.write(b"".join(pending))
+    return repair
 
 
 @contextlib.contextmanager
@@ -220,8 +265,9 @@ def sniff_dialect(head: bytes) -> Dialect:
     columns = []
     for i, name in enumerate(names):
         name = name.strip() or f"column{i + 1}"
-        seen[name] = seen.get(name, 0) + 1
-        columns.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        # DuckDB's column names are case-insensitive: "ID" and "id" are one name, so the second is "id_2".
+        seen[name.lower()] = seen.get(name.lower(), 0) + 1
+        columns.append(name if seen[name.lower()] == 1 else f"{name}_{seen[name.lower()]}")
     return Dialect(delimiter, newline, tuple(columns))
 
 
@@ -254,7 +300,7 @@ def _sniff(source: Source) -> None:
         return
     try:
         head = _head(source.path, source.compression)
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         source.format, source.problem = "unreadable", f"cannot decompress: {exc}"
         return
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -266,6 +312,11 @@ def _sniff(source: Source) -> None:
         source.format = "ndjson"
     else:
         source.format = "csv"
-        source.dialect = sniff_dialect(head)
+        try:
+            source.dialect = sniff_dialect(head)
+        except csv.Error as exc:  # a CR inside the header line
+            source.format = "unreadable"
+            source.problem = f"the first line, the CSV header, cannot be read: {exc}"
+            return
         if not source.dialect.columns:
             source.format, source.problem = "unreadable", "the first line, the CSV header, is empty"

@@ -117,6 +117,8 @@ def run(
             return _run(con, options, config, dimension, progress, manifest_extra, started)
         except duckdb.OutOfMemoryException as exc:
             first = str(exc).splitlines()[0]
+            if "failed to offload" in first:  # no room left to spill: the disk, not the memory limit
+                raise StorageError(f"no disk space left to spill into {spill}: {first}") from exc
             raise MemoryLimitError(
                 f"out of memory under memory_limit {limit} (raise --memory-limit or the config's): {first}"
             ) from exc

@@ -233,3 +233,24 @@ def test_a_full_disk_mid_run_exits_74_with_one_line(runner, tmp_path: Path, monk
     result = runner.invoke(cli, ["run", str(DATA / "bom.csv"), "--out", str(out)])
     assert (result.exit_code, result.stderr) == (ExitCode.IO, f"reporter: {full}\n")
     assert not out.exists()  # nothing partial is left: the run publishes its folder whole
+
+
+def test_no_room_to_spill_exits_74_not_75(runner, tmp_path: Path, monkeypatch):
+    # DuckDB caps its spill files (by default at 90% of the free disk): a 1 MB cap stands for a
+    # full disk, and the run must say so rather than advise a higher memory limit.
+    from reporter.engine import connect as real
+    from reporter.generate import generate
+
+    def capped(*args, **kwargs):
+        con = real(*args, **kwargs)
+        con.execute("SET max_temp_directory_size = '1MB'")
+        return con
+
+    monkeypatch.setattr("reporter.run.connect", capped)
+    generate(tmp_path / "in", 200_000, "parquet", seed=9, days=2)
+    out = tmp_path / "o"
+    result = runner.invoke(cli, ["run", str(tmp_path / "in"), "--out", str(out), "--memory-limit", "64MB"])
+    assert result.exit_code == ExitCode.IO
+    assert result.stderr.startswith("reporter: no disk space left to spill into ")
+    assert "failed to offload" in result.stderr and result.stderr.count("\n") == 1
+    assert not out.exists()

@@ -204,21 +204,19 @@ def test_a_full_disk_while_copying_is_the_runs_error_not_the_inputs(tmp_path: Pa
 CSV_FIXTURES = sorted(p.name for p in DATA.glob("*.csv") if p.name not in ("empty.csv", "header_only.csv"))
 
 
-@pytest.mark.parametrize("compression", [None, "gzip", "zstd"])
-@pytest.mark.parametrize("name", CSV_FIXTURES)
-def test_a_stray_cr_changes_nothing_but_its_own_record(tmp_path: Path, name, compression):
-    # Every CSV fixture read as it is, and with a record holding a lone CR inserted after the header
-    # (which sends the file through the repaired copy): the same events and quarantine, every line
-    # one further on, and that record quarantined at line 2.
-    data = (DATA / name).read_bytes()
+def assert_a_stray_cr_changes_nothing_else(tmp_path: Path, data: bytes, compression: str | None = None):
+    """`data` read as it is (DuckDB's own parser), and with a record holding a lone CR inserted after
+    the header (which sends the file through the repaired copy): the same events and quarantine,
+    every line one further on, and that record quarantined at line 2."""
     header, rest = data.split(b"\n", 1)
     newline = b"\r\n" if header.endswith(b"\r") else b"\n"
     body = header + b"\n" + f"{T},m\r9,sms,7500".encode() + newline + rest
-    stray = tmp_path / name
+    plain, stray = tmp_path / "plain.csv", tmp_path / "stray.csv"
+    plain.write_bytes(data)
     if compression == "gzip":
-        stray, body = tmp_path / f"{name}.gz", gzip.compress(body)
+        stray, body = tmp_path / "stray.csv.gz", gzip.compress(body)
     elif compression == "zstd":
-        stray, body = tmp_path / f"{name}.zst", zstandard.ZstdCompressor().compress(body)
+        stray, body = tmp_path / "stray.csv.zst", zstandard.ZstdCompressor().compress(body)
     stray.write_bytes(body)
 
     def read(path):
@@ -228,13 +226,40 @@ def test_a_stray_cr_changes_nothing_but_its_own_record(tmp_path: Path, name, com
         bad = con.execute("SELECT line, reason, raw FROM quarantine ORDER BY line").fetchall()
         return result.files[0], events, bad
 
-    (plain, events, bad), (repaired, stray_events, stray_bad) = read(DATA / name), read(stray)
+    (before, events, bad), (repaired, stray_events, stray_bad) = read(plain), read(stray)
     assert repaired.whole_file is None
     assert [e[:-2] for e in stray_events] == [e[:-2] for e in events]  # all but source_line, event_src
     assert [e[-2] for e in stray_events] == [e[-2] + 1 for e in events]
     assert stray_bad[1:] == [(line + 1, reason, raw) for line, reason, raw in bad]
     assert stray_bad[0][:2] == (2, "malformed_row") and stray_bad[0][2].endswith("m\r9,sms,7500")
-    assert (repaired.rows_read, repaired.quarantined) == (plain.rows_read + 1, plain.quarantined + 1)
+    assert (repaired.rows_read, repaired.quarantined) == (before.rows_read + 1, before.quarantined + 1)
+
+
+@pytest.mark.parametrize("compression", [None, "gzip", "zstd"])
+@pytest.mark.parametrize("name", CSV_FIXTURES)
+def test_a_stray_cr_changes_nothing_but_its_own_record(tmp_path: Path, name, compression):
+    assert_a_stray_cr_changes_nothing_else(tmp_path, (DATA / name).read_bytes(), compression)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    "row",
+    [
+        '  "m1,sms,7500',  # two spaces before a quote: no quoted field (DuckDB reads text)
+        ' "m2",sms,7500',  # one space before a quote: a quoted field
+        '"m3" "a\nb",sms,7500',  # a quote after a closing quote and a space: the field goes on
+        '"m4"x,"s\nms",7500',  # text after a closing quote, then a quoted field again
+        'm"5,sms,7500',  # a quote inside unquoted text
+        '"m6"x",sms,7500',
+        '"m""7",sms,7500',  # a doubled quote inside quotes
+        '"m8,x",sms,7500',  # the delimiter inside quotes
+    ],
+)
+def test_the_repaired_copy_reads_quotes_as_duckdb_does(tmp_path: Path, row, newline):
+    # Each odd row between good ones; DuckDB reading the file itself is the expected answer.
+    header = "event_time,message_id,channel,status_code"
+    lines = [header, f"{T},m0,sms,7501", f"{T},{row}", f"{T},m9,sms,7500"]
+    assert_a_stray_cr_changes_nothing_else(tmp_path, (newline.join(lines) + newline).encode())
 
 
 @pytest.mark.parametrize(

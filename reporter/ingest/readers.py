@@ -13,7 +13,7 @@ import dataclasses
 import math
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -199,6 +199,18 @@ class _Copy:
             raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
 
 
+@contextlib.contextmanager
+def _temporary_folder(parent: str | None) -> Iterator[str]:
+    """A temporary folder, removed after; failing to make one is the run's error, not the input's."""
+    try:
+        folder = tempfile.TemporaryDirectory(dir=parent)
+    except OSError as exc:
+        where = parent or tempfile.gettempdir()
+        raise StorageError(f"cannot make a temporary folder in {where}: {exc}") from exc
+    with folder as path:
+        yield path
+
+
 def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, specs: StageSpecs) -> Staged:
     """Stage a copy of the file whose line breaks outside quotes all have the dialect's form.
 
@@ -208,9 +220,12 @@ def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, 
     """
     assert source.dialect is not None
     folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
-    with tempfile.TemporaryDirectory(dir=folder if folder and Path(folder).is_dir() else None) as tmp:
+    with _temporary_folder(folder if folder and Path(folder).is_dir() else None) as tmp:
         copy = Path(tmp) / "repaired.csv"
-        file = copy.open("wb")
+        try:
+            file = copy.open("wb")
+        except OSError as exc:
+            raise StorageError(f"cannot write {copy}: {exc.strerror or exc}") from exc
         try:
             out = _Copy(file, copy)
             try:

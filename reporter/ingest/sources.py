@@ -170,28 +170,35 @@ class Writer(Protocol):
 _MAX_RECORD = 10_000_000  # DuckDB's max_line_size here: a longer record is copied as it is
 
 
+# How DuckDB 2.0.1's strict parser moves between states on a quote (34), a space (32) or the delimiter
+# outside quoted text; any other byte makes the field unquoted text. Checked against read_csv itself
+# (tests/test_ingest.py): one space may precede an opening quote; after a closing quote, spaces and
+# another quote continue the field ("x" "y" reads x y); text after a closing quote makes the rest of
+# that field unquoted, and the next field may open a quote again.
+_QUOTE_STEPS = {
+    "start": {34: "quoted", 32: "space"},
+    "space": {34: "quoted"},
+    "closing": {34: "quoted", 32: "after"},
+    "after": {34: "quoted", 32: "after"},
+    "unquoted": {},
+}
+
+
 def _scan_quotes(line: bytes, quoted: bool, delimiter: int) -> tuple[bool, bool]:
-    """(still inside quotes at the end of `line`, a CR found outside quotes), the way DuckDB's strict
-    parser reads quotes: one opens only at the start of a field (after spaces), `""` inside quotes is
-    a quote, and after text that follows a closing quote the rest of the line is unquoted.
-    `line` is one physical line without its LF; a CR at its end belongs to the line break."""
+    """(still inside quotes at the end of `line`, a CR found outside quotes), read as DuckDB's strict
+    parser reads quotes (`_QUOTE_STEPS`); `""` inside quotes is a quote. `line` is one physical line
+    without its LF; a CR at its end belongs to the line break."""
     body = line[:-1] if line.endswith(b"\r") else line
     state = "quoted" if quoted else "start"
     lone_cr = False
     for c in body:
         if state == "quoted":
             state = "closing" if c == 34 else "quoted"
-        elif c == 13:
-            lone_cr = True
-            state = "unquoted" if state in ("start", "after") else state
-        elif state == "start":
-            state = "quoted" if c == 34 else "start" if c in (32, delimiter) else "unquoted"
-        elif state == "closing":  # just after a quote inside a quoted field
-            state = "quoted" if c == 34 else "start" if c == delimiter else "after" if c == 32 else "bad"
-        elif state == "after":  # spaces after a closing quote
-            state = "start" if c == delimiter else "after" if c == 32 else "bad"
-        elif state == "unquoted" and c == delimiter:
+        elif c == delimiter:
             state = "start"
+        else:
+            lone_cr |= c == 13
+            state = _QUOTE_STEPS[state].get(c, "unquoted")
     if state == "quoted" and line.endswith(b"\r"):
         return True, lone_cr  # the CR is quoted text too
     return state == "quoted", lone_cr
@@ -207,7 +214,7 @@ def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, ou
     keeps DuckDB's numbering: one number per record or empty line, none per quoted newline.
     """
     end, delimiter = dialect.newline.encode(), ord(dialect.delimiter)
-    repair, pending, number, quoted, lone_cr = LineBreakRepair(), list[bytes](), 0, False, False
+    repair, pending, number, quoted, lone_cr, size = LineBreakRepair(), list[bytes](), 0, False, False, 0
     with _content(path, compression) as raw:
         stream = io.BufferedReader(raw) if compression == "zstd" else raw  # zstd's reader has no lines
         for line in stream:
@@ -218,8 +225,10 @@ def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, ou
             else:
                 cr = b"\r" in text[:-1]
             lone_cr |= cr
-            if quoted and sum(map(len, pending)) <= _MAX_RECORD:
+            size += len(line)
+            if quoted and size <= _MAX_RECORD:
                 continue
+            size = 0
             number += 1
             record = b"".join(pending)
             pending.clear()

@@ -280,6 +280,31 @@ def test_a_corrupt_gzip_or_a_cr_in_the_header_records_the_file_whole(tmp_path: P
     assert got[0].startswith(detail)
 
 
+@pytest.mark.parametrize("suffix", [".csv.zst", ".ndjson.zst"])
+def test_a_zstd_file_cut_short_is_recorded_whole(tmp_path: Path, suffix):
+    # zstandard's stream reader, and DuckDB, stop quietly at the cut: the lost tail must not be silent.
+    if suffix == ".csv.zst":
+        rows = ["event_time,message_id,channel,status_code", *(f"{T},m{i},sms,7500" for i in range(5000))]
+    else:
+        rows = [
+            f'{{"event_time": "{T}", "message_id": "m{i}", "channel": "sms", "status_code": 7500}}'
+            for i in range(5000)
+        ]
+    whole = zstandard.ZstdCompressor().compress(("\n".join(rows) + "\n").encode())
+    path = tmp_path / f"cut{suffix}"
+    for cut in (len(whole) // 2, 20):  # 20 bytes: not a block in it, the file looked empty
+        path.write_bytes(whole[:cut])
+        con = connect()
+        result = ingest(con, [str(path)])
+        assert (result.files[0].whole_file, result.files[0].rows_read) == ("unreadable_file", 0)
+        assert con.execute("SELECT detail FROM quarantine").fetchall() == [
+            ("the zstd stream ends inside a frame: the file was cut short",)
+        ]
+    # A file of two frames (here an empty second one) is whole.
+    (tmp_path / f"whole{suffix}").write_bytes(whole + zstandard.ZstdCompressor().compress(b""))
+    assert ingest(connect(), [str(tmp_path / f"whole{suffix}")]).files[0].accepted == 5000
+
+
 def test_header_names_differing_only_in_case_are_two_columns(tmp_path: Path):
     path = tmp_path / "ids.csv"
     path.write_text(f"event_time,ID,id,channel,status_code\n{T},m1,x,sms,7500\n")

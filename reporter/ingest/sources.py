@@ -122,12 +122,39 @@ def digest(path: Path) -> str:
 
 
 def _content_lines(path: Path, compression: str) -> int | None:
-    """Lines of a compressed file's content (streamed); None when the stream breaks off."""
+    """Lines of a compressed file's content (streamed); None when the stream breaks off.
+
+    A zstd stream cut short raises TruncatedStream (gzip's reader raises EOFError itself)."""
+    if compression == "zstd":
+        try:
+            return _count_lines(_zstd_blocks(path))
+        except zstandard.ZstdError:
+            return None
     with _content(path, compression) as stream:
         try:
             return _count_lines(_blocks(stream))
-        except (OSError, EOFError, zlib.error, zstandard.ZstdError):
+        except (OSError, EOFError, zlib.error):
             return None
+
+
+class TruncatedStream(Exception):
+    """A zstd stream that ends inside a frame: the file was cut short."""
+
+
+def _zstd_blocks(path: Path) -> Iterator[bytes]:
+    """A zstd file's content in blocks, frame after frame; raises TruncatedStream if the last frame
+    is cut short (zstandard's stream reader just stops there, and so does DuckDB)."""
+    decompressor = zstandard.ZstdDecompressor()
+    frame, inside = decompressor.decompressobj(), False
+    with path.open("rb") as raw:
+        for block in _blocks(raw):
+            while block:
+                yield frame.decompress(block)
+                inside, block = not frame.eof, frame.unused_data if frame.eof else b""
+                if frame.eof:
+                    frame = decompressor.decompressobj()
+    if inside:
+        raise TruncatedStream("the zstd stream ends inside a frame: the file was cut short")
 
 
 def blank_records(path: Path, compression: str | None, delimiter: str) -> tuple[list[int], int]:
@@ -292,8 +319,13 @@ def detect(path: Path) -> Source:
         source.sha256 = sha.hexdigest()
         return source
     source.sha256 = digest(path)
-    if source.format == "csv" and source.compression:
-        source.lines = _content_lines(path, source.compression)
+    try:
+        if source.format == "csv" and source.compression:
+            source.lines = _content_lines(path, source.compression)
+        elif source.compression == "zstd" and source.format != "unreadable":
+            _content_lines(path, source.compression)  # only to find a stream cut short (or "empty")
+    except TruncatedStream as exc:
+        source.format, source.problem = "unreadable", str(exc)
     return source
 
 

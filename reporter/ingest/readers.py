@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 import zstandard
@@ -24,7 +24,7 @@ import zstandard
 from reporter.engine import quote_ident, quote_literal
 from reporter.errors import StorageError
 from reporter.ingest import mapping
-from reporter.ingest.sources import Source, blank_records, repair_line_breaks
+from reporter.ingest.sources import Discard, Source, repair_line_breaks
 
 # DuckDB reject error types to quarantine reasons.
 CSV_REASONS = {
@@ -181,22 +181,28 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, specs:
 
 
 class _Copy:
-    """A file being written whose write errors (a full disk) are the run's, not the input's."""
+    """The repaired copy, being written: its I/O errors (a full disk) are the run's, not the input's."""
 
-    def __init__(self, file: BinaryIO, path: Path) -> None:
-        self.file, self.path = file, path
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file: BinaryIO = self._guard(lambda: path.open("wb"))
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
 
     def write(self, data: bytes) -> int:
-        try:
-            return self.file.write(data)
-        except OSError as exc:
-            raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+        return int(self._guard(lambda: self.file.write(data)))
 
-    def flush(self) -> None:
-        try:
-            self.file.flush()
-        except OSError as exc:
-            raise StorageError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+    def close(self) -> None:
+        self._guard(self.file.flush)
+        self.file.close()
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):  # after a failed write, close() fails the same way again
+            self.file.close()
 
 
 @contextlib.contextmanager
@@ -221,22 +227,17 @@ def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, 
     assert source.dialect is not None
     folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
     with _temporary_folder(folder if folder and Path(folder).is_dir() else None) as tmp:
-        copy = Path(tmp) / "repaired.csv"
+        copy = _Copy(Path(tmp) / "repaired.csv")
         try:
-            file = copy.open("wb")
-        except OSError as exc:
-            raise StorageError(f"cannot write {copy}: {exc.strerror or exc}") from exc
-        try:
-            out = _Copy(file, copy)
-            try:
-                repair = repair_line_breaks(source.path, source.compression, source.dialect, out)
-            except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
-                raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
-            out.flush()
-        finally:
-            with contextlib.suppress(OSError):  # after a failed write, close() fails the same way again
-                file.close()
-        staged = _read_csv(con, dataclasses.replace(source, path=copy, compression=None), table, specs)
+            repair = repair_line_breaks(source.path, source.compression, source.dialect, copy)
+        except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
+            copy.discard()
+            raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
+        except StorageError:
+            copy.discard()
+            raise
+        copy.close()
+        staged = _read_csv(con, dataclasses.replace(source, path=copy.path, compression=None), table, specs)
     malformed = [
         Reject(line, "malformed_row", "a CR outside quotes that ends no line", raw)
         for line, raw in repair.malformed
@@ -250,16 +251,14 @@ def _empty_lines(con: duckdb.DuckDBPyConnection, source: Source, staged: Staged)
     """The CSV file's empty lines, which DuckDB skips but counts in its line numbers.
 
     A file whose lines are exactly its header and records has none (nor quoted newlines): the
-    common case costs one newline count. Otherwise Python's csv module finds them, at 70 MB/s.
+    common case costs one newline count. Otherwise the scan that repairs line breaks numbers them,
+    reading quotes as DuckDB does (nothing is written).
     """
     assert source.dialect is not None
     records = con.execute(f"SELECT count(*) FROM {staged.table}").fetchall()[0][0] + len(staged.rejects)
     if source.lines is None or source.lines == staged.header_lines + records:
         return []
-    empty, read = blank_records(source.path, source.compression, source.dialect.delimiter)
-    # Where Python's csv module splits records otherwise (a blank before a quote), its numbers
-    # cannot be trusted: the records keep their ordinal numbers, as before this count existed.
-    return empty if read == staged.header_lines + records else []
+    return repair_line_breaks(source.path, source.compression, source.dialect, Discard()).empty
 
 
 def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> list[Reject]:

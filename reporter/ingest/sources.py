@@ -157,31 +157,6 @@ def _zstd_blocks(path: Path) -> Iterator[bytes]:
         raise TruncatedStream("the zstd stream ends inside a frame: the file was cut short")
 
 
-def blank_records(path: Path, compression: str | None, delimiter: str) -> tuple[list[int], int]:
-    """The record numbers (header = 1) of a CSV file's empty lines, as DuckDB counts them, and the
-    number of non-empty records read.
-
-    DuckDB's CSV reader skips an empty line but counts it in the line numbers it reports, and does
-    not count a newline inside quotes; Python's csv module reads a file the same way and yields []
-    for an empty line. The caller checks the record count, as the two differ on rare quoting.
-    Only run for a file whose lines are not its records (the common file costs a newline count).
-    """
-    csv.field_size_limit(2**31 - 1)  # DuckDB reads lines of up to 10 MB here; csv's default is 128 KB
-    empty: list[int] = []
-    records = 0
-    with _content(path, compression) as binary:
-        text = io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="")
-        try:
-            for n, row in enumerate(csv.reader(text, delimiter=delimiter), 1):
-                if row:
-                    records += 1
-                else:
-                    empty.append(n)
-        except csv.Error:
-            return [], -1
-    return empty, records
-
-
 @dataclass
 class LineBreakRepair:
     """What `repair_line_breaks` changed, numbered as DuckDB numbers CSV lines (header = 1)."""
@@ -192,6 +167,13 @@ class LineBreakRepair:
 
 class Writer(Protocol):
     def write(self, data: bytes, /) -> int: ...
+
+
+class Discard:
+    """A Writer that keeps nothing: `repair_line_breaks` run only for its numbering."""
+
+    def write(self, data: bytes, /) -> int:
+        return len(data)
 
 
 _MAX_RECORD = 10_000_000  # DuckDB's max_line_size here: a longer record is copied as it is
@@ -232,7 +214,8 @@ def _scan_quotes(line: bytes, quoted: bool, delimiter: int) -> tuple[bool, bool]
 
 
 def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, out: Writer) -> LineBreakRepair:
-    """Copy a CSV file's content to `out` with every line break outside quotes in the file's own form.
+    """Copy a CSV file's content to `out` with every line break outside quotes in the file's own form,
+    and number its empty lines and malformed records as DuckDB does.
 
     DuckDB's strict parser refuses a whole file for one line break outside quotes that differs from
     the dialect's (an LF-only line in a CRLF file, a CRLF line in an LF file) or a lone CR inside an

@@ -38,9 +38,15 @@ class NamedQuery:
 
 
 def queries_folder() -> Path:
-    """`queries/` beside the package (the repository layout), or $REPORTER_QUERIES."""
+    """$REPORTER_QUERIES; else the copy an installed wheel carries (reporter/named_queries, see
+    setup.py); else `queries/` beside the package, where they are written (a checkout or an
+    editable install)."""
     configured = os.environ.get(QUERIES_ENV)
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "queries"
+    if configured:
+        return Path(configured)
+    package = Path(__file__).resolve().parent
+    shipped = package / "named_queries"
+    return shipped if shipped.is_dir() else package.parent / "queries"
 
 
 def parse_query(path: Path) -> NamedQuery:

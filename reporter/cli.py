@@ -332,7 +332,11 @@ def email_command(
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last date of a range.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="TOML config.")
 @click.option(
-    "--input", "inputs", multiple=True, metavar="TEMPLATE", help="Input path with {date} and globs."
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="TEMPLATE",
+    help="A file, folder or glob with {date} in it (repeatable); replaces [nightly] inputs.",
 )
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Reports root folder.")
 @click.option("--resend", is_flag=True, help="Email the report again even if it was sent.")

@@ -35,7 +35,7 @@ from reporter.errors import (
     UsageError,
 )
 from reporter.extracts import write_manifest
-from reporter.ingest.sources import digest
+from reporter.ingest.sources import digest, expand_inputs
 from reporter.mail import EmailOptions, email_report
 from reporter.run import RunOptions, run
 from reporter.warehouse import build_nightly_warehouse
@@ -112,13 +112,40 @@ def sweep(reports: Path) -> list[str]:
 
 
 def input_files(templates: tuple[str, ...], day: dt.date) -> list[Path]:
-    """The files the templates name for one date: {date} filled in, globs expanded, sorted."""
-    found: set[Path] = set()
-    for template in templates:
-        pattern = template.replace("{date}", day.isoformat())
-        # Resolved, as ingest records them: a relative template must fingerprint the same on every run.
-        found.update(Path(p).resolve() for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    """The files the templates name for one date, resolved and sorted.
+
+    `{date}` is filled in; then each template is read as `reporter run` reads an input: a file, a
+    folder (its data files, recursively) or a glob (each match a file or a folder). A template that
+    names nothing is passed over while another names files; when none does, the error names every
+    expanded path and what it held.
+    """
+    patterns = [template.replace("{date}", day.isoformat()) for template in templates]
+    # Resolved (expand_inputs), as ingest records them: a relative template fingerprints the same every run.
+    found = {path for pattern in patterns for path in _named_files(pattern)}
+    if not found:
+        tried = "; ".join(f"{pattern} ({_held(pattern)})" for pattern in patterns)
+        raise InputError(f"{day}: no input: {tried or 'no --input and no [nightly] inputs'}")
     return sorted(found)
+
+
+def _named_files(pattern: str) -> list[Path]:
+    items = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
+    existing = [item for item in items if Path(item).exists()]
+    return expand_inputs(existing) if existing else []
+
+
+def _held(pattern: str) -> str:
+    """What an expanded template that gave no file names, in a few words, for the no-input error."""
+    if glob.has_magic(pattern):
+        matches = glob.glob(pattern, recursive=True)
+        return f"matches {len(matches)} folders and no data file" if matches else "matches nothing"
+    path = Path(pattern)
+    if not path.is_dir():
+        return "no such file or folder"
+    files = sum(p.is_file() for p in path.rglob("*"))
+    return (
+        f"a folder with no data file ({files} other file{'s' * (files != 1)})" if files else "an empty folder"
+    )
 
 
 def fingerprint(files: list[Path]) -> list[dict[str, object]]:
@@ -168,8 +195,6 @@ def _check_quarantine_share(config: Config, day: dt.date, totals: dict[str, int]
 def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.date) -> DateOutcome:
     templates = options.inputs or config.nightly.inputs
     files = input_files(templates, day)
-    if not files:
-        raise InputError(f"{day}: no input (templates: {', '.join(templates) or 'none configured'})")
     folder = reports / day.isoformat()
     before, now = _previous(folder), fingerprint(files)
     if before == now:

@@ -108,6 +108,41 @@ def test_no_input_for_the_date_exits_66(logs, tmp_path):
     assert result.stderr.count("\n") == 1
 
 
+def test_a_folder_template_builds_the_date_from_the_files_inside(logs, tmp_path):
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(
+        cli, ["nightly", "--input", str(logs / "{date}"), "--reports", str(reports), "--date", DATES[1]]
+    )
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((reports / DATES[1] / "manifest.json").read_text())
+    expected = sorted(str(p.resolve()) for p in (logs / DATES[1]).rglob("*.csv"))
+    assert expected and [i["path"] for i in manifest["inputs"]] == expected
+    lines = sum(len(Path(p).read_text().splitlines()) - 1 for p in expected)  # less each header
+    assert manifest["reconciliation"]["rows_read"] == lines
+
+
+def test_a_template_that_names_nothing_for_the_date_exits_66_naming_each_path(logs, tmp_path):
+    day = "2026-12-01"
+    empty = tmp_path / "empty" / day
+    empty.mkdir(parents=True)
+    notes = tmp_path / "notes" / day
+    notes.mkdir(parents=True)
+    (notes / "README.md").write_text("not a log\n")
+    templates = [str(logs / "{date}"), str(logs / "{date}" / "*.csv"), str(tmp_path / "empty" / "{date}")]
+    templates += [str(tmp_path / "notes" / "{date}"), str(tmp_path / "*" / "{date}")]
+    args = ["nightly", "--reports", str(tmp_path / "reports"), "--date", day]
+    result = CliRunner().invoke(cli, [*args, *(a for t in templates for a in ("--input", t))])
+    assert result.exit_code == 66
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"reporter: {day}: no input: ")
+    assert f"{logs / day} (no such file or folder)" in result.stderr
+    assert f"{logs / day / '*.csv'} (matches nothing)" in result.stderr
+    assert f"{empty} (an empty folder)" in result.stderr
+    assert f"{notes} (a folder with no data file (1 other file))" in result.stderr
+    assert f"{tmp_path / '*' / day} (matches 2 folders and no data file)" in result.stderr
+    assert not (tmp_path / "reports" / day).exists()
+
+
 def test_a_second_concurrent_run_exits_75(logs, tmp_path):
     reports = tmp_path / "reports"
     reports.mkdir()

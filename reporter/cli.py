@@ -301,6 +301,12 @@ def sql(statement: str, warehouse_path: Path, fmt: str, out: Path | None, raw: b
 @click.option("--cc", multiple=True, metavar="ADDR", help="A copy recipient (repeatable).")
 @click.option("--subject", help="The subject (default: REPORT_DIR/email/subject.txt).")
 @click.option(
+    "--from",
+    "sender",
+    metavar="ADDR",
+    help="The From address (default: [smtp] sender, else reporter@ this host's name).",
+)
+@click.option(
     "--dry-run",
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE.eml",
@@ -312,6 +318,7 @@ def email_command(
     to: tuple[str, ...],
     cc: tuple[str, ...],
     subject: str | None,
+    sender: str | None,
     dry_run: Path | None,
     config_path: Path | None,
 ) -> None:
@@ -321,7 +328,7 @@ def email_command(
     """
     from reporter.mail import EmailOptions, email_report
 
-    email_report(EmailOptions(report_dir, to, cc, subject, dry_run, config_path))
+    email_report(EmailOptions(report_dir, to, cc, subject, dry_run, config_path, sender=sender))
 
 
 @cli.command()

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class EmailOptions:
     dry_run: Path | None = None  # write the message to this .eml file and send nothing
     config: Path | None = None  # the TOML config holding [smtp]
     date: dt.datetime | None = None  # the Date header; None: now
+    sender: str | None = None  # the From address; None: [smtp] sender, else default_sender()
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,13 @@ def email_report(options: EmailOptions) -> EmailMessage:
     """Build the report's message and send it (or write it to options.dry_run); returns the message."""
     smtp = load_config(options.config).smtp
     where = f"{options.config}: [smtp]" if options.config else "[smtp] (no --config given)"
-    if not smtp.sender:
-        raise ConfigError(f"{where}: missing 'sender' (the From address)")
-    _address(smtp.sender, f"{where} sender", ConfigError)
+    sender = _sender(options.sender, smtp.sender, where)
     if not options.to:
         raise UsageError("give at least one --to address")
     for value in options.to + options.cc:
         _address(value, "--to/--cc", UsageError)
     report = load_report_email(options.report_dir)
-    msg = build_message(
-        report, smtp.sender, options.to, options.cc, subject=options.subject, date=options.date
-    )
+    msg = build_message(report, sender, options.to, options.cc, subject=options.subject, date=options.date)
     if options.dry_run is not None:
         write_eml(msg, options.dry_run)
         return msg
@@ -100,6 +98,25 @@ def email_report(options: EmailOptions) -> EmailMessage:
     password = os.environ.get(PASSWORD_ENV)
     deliver(msg, smtp, password=password, cafile=os.environ.get(CAFILE_ENV) or smtp.cafile)
     return msg
+
+
+def default_sender() -> str:
+    """The From address when neither --from nor [smtp] sender gives one: reporter@ this host's name
+    (as cron's own mail is from user@host), so a dry run needs no config at all."""
+    return f"reporter@{socket.gethostname() or 'localhost'}"
+
+
+def _sender(option: str | None, configured: str | None, where: str) -> str:
+    """--from, else [smtp] sender, else default_sender(); each checked to be one address."""
+    if option is not None:
+        _address(option, "--from", UsageError)
+        return option
+    if configured is None:
+        return default_sender()
+    if not configured:
+        raise ConfigError(f"{where}: 'sender' is empty (leave it out for the default, {default_sender()})")
+    _address(configured, f"{where} sender", ConfigError)
+    return configured
 
 
 def load_report_email(report_dir: Path) -> ReportEmail:

@@ -141,6 +141,7 @@ def ca_file(ca, tmp_path: Path) -> Path:
 def _config(tmp_path: Path, port: int | None = None, **smtp: object) -> Path:
     values: dict[str, object] = {"sender": SENDER, **({"host": "127.0.0.1", "port": port} if port else {})}
     values.update(smtp)
+    values = {key: value for key, value in values.items() if value is not None}
     lines = ["[smtp]", *(f"{key} = {json.dumps(value)}" for key, value in values.items())]
     path = tmp_path / "reporter.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -364,6 +365,43 @@ def test_dry_run_writes_the_message_and_connects_to_nothing(report_dir, tmp_path
     assert list(eml.parent.iterdir()) == [eml]  # no temporary file left behind
 
 
+def test_a_dry_run_needs_no_config_at_all(report_dir, tmp_path):
+    eml = tmp_path / "m.eml"
+    args = ["email", str(report_dir), "--to", "a@example.com", "--dry-run", str(eml)]
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    msg = _parse(eml.read_bytes())
+    assert (msg["From"], msg["To"], msg["Subject"]) == (
+        f"reporter@{socket.gethostname()}",
+        "a@example.com",
+        SUBJECT,
+    )
+    plain = msg.get_body(("plain",))
+    assert plain is not None and plain.get_content().replace("\r\n", "\n") == TEXT
+
+
+@pytest.mark.parametrize(
+    ("configured", "option", "expected"),
+    [
+        (None, "Ops <ops@example.com>", "Ops <ops@example.com>"),
+        (SENDER, None, SENDER),
+        (SENDER, "x@example.com", "x@example.com"),
+    ],
+)
+def test_from_is_the_option_else_the_configured_sender(report_dir, tmp_path, configured, option, expected):
+    config = _config(tmp_path, **({} if configured else {"sender": None}))
+    eml = tmp_path / "m.eml"
+    _send(report_dir, config, dry_run=eml, sender=option)
+    assert _parse(eml.read_bytes())["From"] == expected
+
+
+def test_a_bad_from_address_is_a_usage_error(report_dir, tmp_path):
+    args = ["email", str(report_dir), "--to", "a@example.com", "--from", "nobody", "--dry-run", "x.eml"]
+    result = CliRunner().invoke(cli, args)
+    assert (result.exit_code, result.stderr) == (64, "reporter: --from: not one email address: 'nobody'\n")
+    assert not (tmp_path / "x.eml").exists()
+
+
 @pytest.mark.parametrize(
     ("smtp", "fragment"),
     [
@@ -372,7 +410,7 @@ def test_dry_run_writes_the_message_and_connects_to_nothing(report_dir, tmp_path
         ({"security": "tls"}, "security must be one of starttls, ssl, none"),
         ({"security": "none"}, "also set allow_plaintext = true"),
         ({"port": "25"}, "'port' must be an integer"),
-        ({"sender": ""}, "missing 'sender'"),
+        ({"sender": ""}, "'sender' is empty"),
     ],
 )
 def test_config_errors_exit_78_naming_file_and_key(report_dir, tmp_path, smtp, fragment):

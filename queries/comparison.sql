@@ -7,7 +7,7 @@ WITH per_day AS (
         channel,
         region,
         sum(messages) AS messages,
-        coalesce(sum(messages) FILTER (WHERE status_class IN ('failed', 'undelivered')), 0) AS failures
+        coalesce(sum(messages) FILTER (WHERE status_class IN {{ failure_classes }}), 0) AS failures
     FROM daily_history
     GROUP BY ALL
 ),

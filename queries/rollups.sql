@@ -8,7 +8,7 @@ tagged AS (
     SELECT
         d.channel,
         d.messages,
-        d.status_class IN ('failed', 'undelivered') AS failed,
+        d.status_class IN {{ failure_classes }} AS failed,
         d.date = t.day AS in_day,
         d.date BETWEEN date_trunc('week', t.day) AND t.day AS in_week,
         d.date BETWEEN date_trunc('month', t.day) AND t.day AS in_month

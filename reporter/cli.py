@@ -23,10 +23,11 @@ from reporter.codes import (
     explanation_text,
     select_codes,
 )
-from reporter.codes.rules import FAILURE_CATEGORIES, STATUS_CLASSES
+from reporter.codes.rules import FAILURE_CATEGORIES
 from reporter.errors import ExitCode, ReporterError, UsageError
 from reporter.export import FORMATS, write_result
 from reporter.generate import FORMATS as GENERATE_FORMATS
+from reporter.vocabulary import STATUS_CLASSES
 
 
 class ReporterGroup(click.Group):

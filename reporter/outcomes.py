@@ -12,6 +12,7 @@ from importlib import resources
 import duckdb
 import phonenumbers
 
+from reporter import vocabulary
 from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
 from reporter.engine import insert_rows
@@ -20,7 +21,8 @@ from reporter.ingest import drop_events, mapping
 
 
 def pipeline_sql(name: str) -> str:
-    return resources.files("reporter.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    text = resources.files("reporter.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    return vocabulary.render(text)
 
 
 def register_dimension(con: duckdb.DuckDBPyConnection, dimension: Dimension) -> None:

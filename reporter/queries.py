@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from reporter import vocabulary
 from reporter.errors import QueryError, UsageError
 
 QUERIES_ENV = "REPORTER_QUERIES"
@@ -70,7 +71,11 @@ def parse_query(path: Path) -> NamedQuery:
         raise QueryError(
             f"{path}: parameter ${missing[0]} is used but not documented, or documented but unused"
         )
-    return NamedQuery(path.stem, meta["title"], meta["description"], text, params, path)
+    try:  # the shared lists ({{ failure_classes }}...) come from reporter/vocabulary.py
+        sql = vocabulary.render(text)
+    except KeyError as exc:
+        raise QueryError(f"{path}: unknown marker {{{{ {exc.args[0]} }}}}") from exc
+    return NamedQuery(path.stem, meta["title"], meta["description"], sql, params, path)
 
 
 def load_queries(folder: Path | None = None) -> dict[str, NamedQuery]:

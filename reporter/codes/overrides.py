@@ -8,14 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from reporter.codes.rules import (
-    FAILURE_CATEGORIES,
-    FAILURE_CLASSES,
-    STATUS_CLASSES,
-    Classification,
-    retryable,
-)
+from reporter.codes.rules import FAILURE_CATEGORIES, Classification, retryable
 from reporter.errors import ConfigError
+from reporter.vocabulary import FAILURE_CLASSES, STATUS_CLASSES
 
 OVERRIDES_NAME = "overrides.toml"
 _KEYS = {"channel", "code", "status_class", "failure_category", "retryable", "reason"}

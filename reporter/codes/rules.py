@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass
 
 from reporter.codes.document import DocumentedRow
+from reporter.vocabulary import FAILURE_CLASSES
 
-STATUS_CLASSES = ("read", "delivered", "failed", "undelivered", "submitted", "queued", "unknown")
-FAILURE_CLASSES = frozenset({"failed", "undelivered"})
 FAILURE_CATEGORIES = (
     "request",
     "auth",

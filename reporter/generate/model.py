@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from reporter.codes import CHANNEL_KEYS, build_dimension
 from reporter.generate.hashing import bits, keyed, pick, uniform
+from reporter.vocabulary import FAILURE_CLASSES, PHONE_CHANNELS
 
 CHANNEL_WEIGHTS: dict[str, float] = {
     "sms": 34, "whatsapp": 20, "email": 17, "push": 12, "voice": 5, "inapp": 2.5, "rcs": 2, "mms": 2,
@@ -28,7 +29,6 @@ REGION_WEIGHTS: dict[str, float] = {"us": 35, "eu": 20, "in": 13, "uk": 12, "au"
 CHANNELS, _REGIONS = tuple(CHANNEL_WEIGHTS), tuple(REGION_WEIGHTS)
 US_CA_REGIONS = ("us", "ca")
 UNDOCUMENTED_CODE = 7999
-PHONE_CHANNELS = ("sms", "mms", "whatsapp", "voice", "rcs")
 _CARRIER_CHANNELS = ("sms", "mms", "voice", "rcs")
 
 # (weight, steps); "delivered" and "failure" are resolved per channel and message.
@@ -123,7 +123,7 @@ def make_plan(seed: int, events: int, start: dt.date, days: int, files: int) -> 
 
 def _failure_pools(codes: pl.DataFrame) -> pl.DataFrame:
     """Per channel three pools (any, retryable, US/Canada-only), Zipf-weighted in document order."""
-    failing = codes.filter(pl.col("status_class").is_in(["failed", "undelivered"])).sort("source_line")
+    failing = codes.filter(pl.col("status_class").is_in(FAILURE_CLASSES)).sort("source_line")
 
     def members(channel: str, scope: str, retry: bool) -> list[int]:
         rows = failing.filter((pl.col("channel") == channel) & (pl.col("region_scope") == scope))

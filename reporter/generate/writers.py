@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 
 from reporter.fsio import atomic_path
 from reporter.generate.hashing import bits, keyed, uniform
-from reporter.generate.model import CHANNELS, PHONE_CHANNELS
+from reporter.generate.model import CHANNELS
+from reporter.vocabulary import FAILURE_CLASSES, PHONE_CHANNELS
 
 # Four equally likely spellings per channel; repeating the key makes it the usual one.
 _SPELLINGS = {
@@ -66,7 +67,7 @@ def _webhook_line(seed: int) -> pl.Expr:
     """The vendor's deliveryInfoNotification body: every value a string, "" when missing."""
     channel, empty = pl.col("channel"), pl.lit("")
     phone, email = channel.is_in(PHONE_CHANNELS), channel == "email"
-    failure = pl.col("status_class").is_in(["failed", "undelivered"])
+    failure = pl.col("status_class").is_in(FAILURE_CLASSES)
     info = pl.struct(
         timeStamp=pl.from_epoch("event_ms", time_unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
         code=pl.col("code").cast(pl.String),

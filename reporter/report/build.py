@@ -22,6 +22,7 @@ from reporter.report.context import (
     rate_formats,
     table,
 )
+from reporter.vocabulary import is_failure_sql
 
 CLASS_ORDER = list(charts.CLASS_COLOURS)
 
@@ -233,8 +234,8 @@ def _appendix(q: _Runner) -> Panel:
 def _change(con: duckdb.DuckDBPyConnection) -> str | None:
     """The failure rate's change against the previous day in the history, if it has that day."""
     rows = con.execute(
-        "SELECT date, sum(messages), coalesce(sum(messages) FILTER (WHERE status_class IN "
-        "('failed', 'undelivered')), 0) FROM daily_history GROUP BY date ORDER BY date DESC LIMIT 2"
+        "SELECT date, sum(messages), coalesce(sum(messages) FILTER (WHERE "
+        f"{is_failure_sql('status_class')}), 0) FROM daily_history GROUP BY date ORDER BY date DESC LIMIT 2"
     ).fetchall()
     if len(rows) < 2 or rows[1][0] != rows[0][0] - dt.timedelta(days=1) or not rows[0][1] or not rows[1][1]:
         return None

@@ -14,10 +14,10 @@ import polars as pl
 
 from reporter.codes.channels import CHANNELS
 from reporter.report.charts import Chart
+from reporter.vocabulary import FAILURE_CLASSES
 
 _DISPLAY = {c.key: c.name for c in CHANNELS}
 
-FAILURES = ("failed", "undelivered")
 ACTIONS = {
     "request": "Fix the request: a parameter, template or payload is invalid.",
     "auth": "Check the credentials, keys and permissions of the app or account.",
@@ -110,7 +110,7 @@ def findings(by_code: pl.DataFrame, cells: pl.DataFrame, limit: int = 3) -> list
     """The failure codes with the most messages, each as a share of its channel and region."""
     totals = cells.group_by("channel", "region").agg(pl.col("messages").sum().alias("total"))
     worst = (
-        by_code.filter(pl.col("status_class").is_in(FAILURES))
+        by_code.filter(pl.col("status_class").is_in(FAILURE_CLASSES))
         .join(totals, on=["channel", "region"])
         .sort(["messages", "channel", "region", "status_code"], descending=[True, False, False, False])
         .head(limit)

@@ -29,10 +29,7 @@ classified AS (
 )
 SELECT
     *,
-    -- A message's final status is its highest-ranked event.
-    CASE status_class
-        WHEN 'read' THEN 5 WHEN 'delivered' THEN 4 WHEN 'failed' THEN 3 WHEN 'undelivered' THEN 3
-        WHEN 'submitted' THEN 2 WHEN 'queued' THEN 1 ELSE 0
-    END AS status_rank,
-    status_class IN ('failed', 'undelivered') AS is_failure
+    -- A message's final status is its highest-ranked event (ranks: reporter/vocabulary.py).
+    {{ status_rank(status_class) }} AS status_rank,
+    {{ is_failure(status_class) }} AS is_failure
 FROM classified

@@ -1,0 +1,81 @@
+"""The shared vocabulary: status classes, their rank, the failure classes and the phone channels.
+
+Declared once here and rendered into SQL (reporter/sql/*.sql through `render`, the Spark path
+through the same snippets) and used by Python as plain tuples. Every rendered snippet is plain SQL
+that DuckDB and Spark SQL both read (CASE, IN, left, substr, ||), so both engines run the same text.
+This module imports nothing from reporter: every step may use it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A message's final status is its highest-ranked event (DESIGN.md §4); ties go to the latest
+# event_time, then the higher code, then the later input line (FINAL_EVENT_ORDER).
+STATUS_RANK: dict[str, int] = {
+    "read": 5,
+    "delivered": 4,
+    "failed": 3,
+    "undelivered": 3,
+    "submitted": 2,
+    "queued": 1,
+    "unknown": 0,
+}
+STATUS_CLASSES: tuple[str, ...] = tuple(STATUS_RANK)
+FAILURE_CLASSES: tuple[str, ...] = ("failed", "undelivered")  # a failure is a final status of these
+FINAL_EVENT_ORDER: tuple[str, ...] = ("status_rank", "event_time", "status_code", "source_line")
+# Channels that send to phone numbers: their destinations are E.164 numbers with a country.
+PHONE_CHANNELS: tuple[str, ...] = ("sms", "mms", "whatsapp", "voice", "rcs")
+# How many characters of an international number ("+" and 6 digits) tell its country apart.
+DESTINATION_PREFIX_CHARS = 7
+# Where a code's classification came from, in lookup order (channel row, common row, lifecycle, none).
+CODE_SOURCES: tuple[str, ...] = ("channel", "common", "lifecycle", "none")
+
+
+def sql_list(values: tuple[str, ...]) -> str:
+    """A SQL list of string literals: ('a', 'b'). Values are this module's constants, never data."""
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def status_rank_sql(column: str) -> str:
+    """CASE expression giving a status class its rank (unknown and anything else: 0)."""
+    arms = " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items() if v)
+    return f"CASE {column} {arms} ELSE 0 END"
+
+
+def is_failure_sql(column: str) -> str:
+    return f"{column} IN {sql_list(FAILURE_CLASSES)}"
+
+
+def destination_prefix_sql(channel: str, destination: str) -> str:
+    """The first characters of an international number on a phone channel, else NULL."""
+    tail = DESTINATION_PREFIX_CHARS - 1
+    return (
+        f"CASE WHEN {channel} NOT IN {sql_list(PHONE_CHANNELS)} THEN NULL "
+        f"WHEN left({destination}, 1) = '+' THEN left({destination}, {DESTINATION_PREFIX_CHARS}) "
+        f"WHEN left({destination}, 2) = '00' THEN '+' || substr({destination}, 3, {tail}) END"
+    )
+
+
+_SNIPPETS = {
+    "status_rank": status_rank_sql,
+    "is_failure": is_failure_sql,
+    "destination_prefix": destination_prefix_sql,
+}
+_LISTS = {"failure_classes": FAILURE_CLASSES, "phone_channels": PHONE_CHANNELS}
+_MARKER = re.compile(r"\{\{\s*(\w+)(?:\(([^)]*)\))?\s*\}\}")
+
+
+def render(sql: str) -> str:
+    """Replace `{{ name }}` (a list) and `{{ name(args) }}` (a snippet) markers in a SQL text.
+
+    An unknown marker raises KeyError, so a typo cannot reach an engine as text.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name, args = match[1], match[2]
+        if args is None:
+            return sql_list(_LISTS[name])
+        return _SNIPPETS[name](*[a.strip() for a in args.split(",")])
+
+    return _MARKER.sub(replace, sql)

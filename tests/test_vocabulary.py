@@ -1,0 +1,68 @@
+"""The shared vocabulary: rendered into SQL once, and spelled nowhere else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from reporter import vocabulary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_rank_and_failure_snippets_evaluate_in_duckdb():
+    con = duckdb.connect()
+    sql = vocabulary.render(
+        "SELECT c, {{ status_rank(c) }}, {{ is_failure(c) }} FROM (VALUES ('read'), ('delivered'), "
+        "('failed'), ('undelivered'), ('submitted'), ('queued'), ('unknown'), ('other')) t(c)"
+    )
+    rows = {c: (rank, failure) for c, rank, failure in con.execute(sql).fetchall()}
+    assert rows == {
+        "read": (5, False),
+        "delivered": (4, False),
+        "failed": (3, True),
+        "undelivered": (3, True),
+        "submitted": (2, False),
+        "queued": (1, False),
+        "unknown": (0, False),
+        "other": (0, False),
+    }
+
+
+@pytest.mark.parametrize(
+    ("channel", "destination", "prefix"),
+    [
+        ("sms", "+447700900123", "+447700"),
+        ("rcs", "00491701234567", "+491701"),  # RCS sends to phone numbers too
+        ("whatsapp", "07700900123", None),  # national: no country claimed
+        ("email", "+447700900123", None),
+    ],
+)
+def test_destination_prefix(channel, destination, prefix):
+    sql = vocabulary.render("SELECT {{ destination_prefix($c, $d) }}")
+    assert duckdb.connect().execute(sql, {"c": channel, "d": destination}).fetchall() == [(prefix,)]
+
+
+def test_unknown_marker_is_refused():
+    with pytest.raises(KeyError):
+        vocabulary.render("SELECT {{ failure_klasses }}")
+
+
+# A list of two or more of these words, quoted, is a copy of a vocabulary list.
+_CLASS_LIST = re.compile(r"""['"](failed|undelivered)['"]\s*,\s*['"](failed|undelivered)['"]""")
+_PHONE_LIST = re.compile(r"""['"]sms['"]\s*,\s*['"]mms['"]\s*,\s*['"]whatsapp['"]""")
+
+
+def test_no_hand_kept_copies_remain():
+    files = [*ROOT.joinpath("reporter").rglob("*.py"), *ROOT.joinpath("reporter").rglob("*.sql")]
+    files += list(ROOT.joinpath("queries").glob("*.sql"))
+    copies = [
+        str(p.relative_to(ROOT))
+        for p in files
+        if p.name != "vocabulary.py"
+        and (_CLASS_LIST.search(p.read_text()) or _PHONE_LIST.search(p.read_text()))
+    ]
+    assert copies == []

@@ -96,6 +96,30 @@ def resolve_columns(columns: list[str], extra: Mapping[str, tuple[str, ...]]) ->
     return resolved
 
 
+def resolve_keys(keys: list[str], extra: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """canonical field -> every key spelling it (JSON objects), in the order `resolve_columns` tries them.
+
+    A key belongs to the first field that spells it; each object's value is its first key present.
+    """
+    resolved: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for field in CANONICAL_FIELDS:
+        for spelling in (*extra.get(field, ()), field, *ALIASES.get(field, ())):
+            for key in keys:
+                if key not in used and normalise(key) == normalise(spelling):
+                    resolved.setdefault(field, []).append(key)
+                    used.add(key)
+    return resolved
+
+
+def same_spelling(keys: list[str]) -> list[list[str]]:
+    """Groups of two or more keys that are one spelling (`Channel`, `channel`): duplicates, not aliases."""
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(normalise(key), []).append(key)
+    return [g for g in groups.values() if len(g) > 1]
+
+
 def text(expr: str, dtype: str = "VARCHAR", trim: bool = True) -> str:
     """Text with empty strings as NULL (the webhook sends "" for missing values); trimmed if asked."""
     value = expr if dtype == "VARCHAR" else f"CAST({expr} AS VARCHAR)"
@@ -121,8 +145,8 @@ def is_missing(expr: str, dtype: str) -> str:
 
 def status_code(expr: str, dtype: str) -> str:
     """A non-negative integer code, or NULL (then the row is quarantined as bad_status_code)."""
-    if dtype in INTEGER_TYPES:
-        return f"CAST({expr} AS BIGINT)"
+    if dtype in INTEGER_TYPES:  # out of BIGINT's range, or negative: that row's bad_status_code
+        return f"CASE WHEN {expr} >= 0 THEN TRY_CAST({expr} AS BIGINT) END"
     # TRY_CAST ignores surrounding blanks but accepts "7500.0": a code with a dot is refused.
     # No TRIM/NULLIF here: DuckDB would evaluate them once per reference, and the cast needs neither.
     return f"CASE WHEN NOT contains({expr}, '.') THEN TRY_CAST({expr} AS UBIGINT)::BIGINT END"
@@ -138,8 +162,8 @@ def event_time(expr: str, dtype: str, zone: str) -> str:
         return expr
     if dtype.startswith("TIMESTAMP"):
         return f"timezone({quote_literal(zone)}, CAST({expr} AS TIMESTAMP))"
-    if dtype in INTEGER_TYPES:
-        return f"CASE WHEN {expr} >= 100000000000 THEN {_epoch_ms(expr)} ELSE to_timestamp({expr}) END"
+    if dtype in INTEGER_TYPES:  # TRY: an epoch out of range is that row's bad_event_time
+        return f"TRY(CASE WHEN {expr} >= 100000000000 THEN {_epoch_ms(expr)} ELSE to_timestamp({expr}) END)"
     # The raw text, untrimmed: the casts ignore blanks, and each repeated TRIM would be evaluated.
     number = f"TRY_CAST({expr} AS BIGINT)"
     return (

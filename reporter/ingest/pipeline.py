@@ -16,7 +16,7 @@ import duckdb
 
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import CANONICAL_FIELDS, Config
-from reporter.engine import insert_rows, quote_ident, quote_literal
+from reporter.engine import insert_rows, quote_literal
 from reporter.errors import ReconciliationError
 from reporter.ingest import mapping, readers
 from reporter.ingest.sources import Source, detect, expand_inputs
@@ -100,16 +100,36 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _field(column: str, dtype: str) -> readers.FieldSpec:
-    """A source column as a field; types the mapping does not handle (DOUBLE, DECIMAL...) are read as text."""
-    ref = quote_ident(column)
+_RUN_ERRORS = (
+    duckdb.OutOfMemoryException,
+    duckdb.BinderException,
+    duckdb.ParserException,
+    duckdb.CatalogException,
+    duckdb.InternalException,
+)
+
+
+def _field(columns: list[tuple[str, str]]) -> readers.FieldSpec:
+    """A field from its source columns (stage names and types); a field spelled several ways in a
+    source's JSON objects is the first spelling each object has (keys differ from line to line)."""
+    if len(columns) > 1:
+        return readers.FieldSpec("coalesce(" + ", ".join(c for c, _ in columns) + ")", "VARCHAR")
+    ((ref, dtype),) = columns
     if dtype == "VARCHAR" or dtype in mapping.INTEGER_TYPES or dtype.startswith("TIMESTAMP"):
         return readers.FieldSpec(ref, dtype)
     if dtype in ("FLOAT", "DOUBLE") or dtype.startswith("DECIMAL"):
-        # A whole number written as a float (7501.0) is that integer; 7500.5 stays text and is refused.
-        whole = f"CASE WHEN {ref} = trunc({ref}) THEN CAST(CAST({ref} AS HUGEINT) AS VARCHAR) END"
+        # A whole number written as a float (7501.0) is that integer; 7500.5, 1e300, NaN and inf stay
+        # text and are refused as that row's value (never the whole file's).
+        integer = f"CAST(TRY_CAST({ref} AS HUGEINT) AS VARCHAR)"
+        whole = f"CASE WHEN isfinite({ref}) AND {ref} = trunc({ref}) THEN {integer} END"
         return readers.FieldSpec(f"coalesce({whole}, CAST({ref} AS VARCHAR))", "VARCHAR")
     return readers.FieldSpec(f"CAST({ref} AS VARCHAR)", "VARCHAR")
+
+
+def _conflict(columns: list[str]) -> str:
+    """True where two spellings of one key (`Channel`, `channel`) both hold a value, and they differ."""
+    pairs = [(a, b) for i, a in enumerate(columns) for b in columns[i + 1 :]]
+    return " OR ".join(f"(NULLIF({a}, '') <> NULLIF({b}, ''))" for a, b in pairs)
 
 
 class _Ingest:
@@ -134,10 +154,24 @@ class _Ingest:
             or "unknown"
         )
 
-        def make(columns: dict[str, str], webhook: bool) -> readers.StageSpecs:
-            resolved = mapping.resolve_columns(list(columns), {} if webhook else config.columns)
-            fields = {f: _field(c, columns[c]) for f, c in resolved.items()}
-            return readers.StageSpecs(fields, zone, fallback_region, self.plain_hashes)
+        def make(columns: dict[str, str], webhook: bool, keyed: bool) -> readers.StageSpecs:
+            index = {name: i for i, name in enumerate(columns)}
+            extra = {} if webhook else config.columns
+            if keyed:  # JSON objects: key spellings may differ from line to line
+                candidates = mapping.resolve_keys(list(columns), extra)
+            else:  # a column is on every row: the first spelling found is the field
+                candidates = {f: [c] for f, c in mapping.resolve_columns(list(columns), extra).items()}
+            fields = {
+                f: _field([(readers.source_column(index[c]), columns[c]) for c in names])
+                for f, names in candidates.items()
+            }
+            specs = readers.StageSpecs(fields, zone, fallback_region, self.plain_hashes)
+            specs.conflicts = [
+                _conflict([readers.source_column(index[c]) for c in group])
+                for names in candidates.values()
+                for group in mapping.same_spelling(names)
+            ]
+            return specs
 
         return make
 
@@ -198,12 +232,11 @@ class _Ingest:
             return
         try:
             staged = self.stage(index, source, stats)
-        except (
-            duckdb.IOException,
-            duckdb.InvalidInputException,
-            duckdb.ConversionException,
-            readers.UnreadableSource,
-        ) as exc:
+        except (duckdb.Error, readers.UnreadableSource) as exc:
+            # A file DuckDB cannot read (a corrupt Parquet footer raises a bare duckdb.Error) is
+            # recorded whole; memory, and errors in our own SQL, are the run's.
+            if isinstance(exc, _RUN_ERRORS):
+                raise
             self.con.execute(f"DROP TABLE IF EXISTS {_stage_table(index)}")
             self.quarantine_whole(stats, "unreadable_file", str(exc).splitlines()[0])
             return

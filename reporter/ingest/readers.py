@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import math
 import tempfile
 import zlib
@@ -21,7 +22,7 @@ from typing import Any, BinaryIO
 import duckdb
 import zstandard
 
-from reporter.engine import quote_ident, quote_literal
+from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import StorageError
 from reporter.ingest import mapping
 from reporter.ingest.sources import Discard, Source, repair_line_breaks
@@ -97,7 +98,18 @@ def _count_below(sorted_values: list[int], k: str) -> str:
     return f"(least({whole} * {size}, {len(sorted_values)}) + {rest})"
 
 
-SpecMaker = Callable[[dict[str, str], bool], "StageSpecs"]
+# make(columns, webhook, keyed): the stage query for a source whose i-th column (name -> type) the
+# scan exposes as source_column(i); keyed (JSON objects): a field may come from any of its spellings.
+SpecMaker = Callable[[dict[str, str], bool, bool], "StageSpecs"]
+
+
+def source_column(index: int) -> str:
+    """The name the stage's scan gives a source's `index`-th column.
+
+    The input's own names never become identifiers in the stage: a column or key named like one
+    of the working columns (`__c_event_time`, `__raw`...) or "" is just a field.
+    """
+    return f"__in_{index}"
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,7 @@ class UnreadableSource(Exception):
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
     assert source.dialect is not None
     columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
-    specs = make(columns, False)
+    specs = make(columns, False, False)
     specs.empty_is_null = True
     try:
         staged = _read_csv(con, source, table, specs)
@@ -172,8 +184,9 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, specs: StageSpecs) -> Staged:
     assert source.dialect is not None
-    columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
-    cells = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in source.dialect.columns)
+    names = [source_column(i) for i in range(len(source.dialect.columns))]
+    columns = dict.fromkeys(names, "VARCHAR")
+    cells = ", ".join(f"coalesce({c}, '')" for c in names)
     raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
     scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
@@ -295,6 +308,49 @@ _IS_OBJECT = f"(starts_with(__raw, '{{') OR starts_with(ltrim(__raw, {_JSON_SPAC
 _NOT_BLANK = f"(starts_with(__raw, '{{') OR trim(__raw, {_JSON_SPACE}) <> '')"
 
 
+# DuckDB's JSON parser also reads trailing commas and NaN/Infinity, which JSON forbids. A line
+# with a comma before a closing bracket, or a value starting like nan/inf, may be one of those:
+# only such lines are parsed again, strictly, in Python. Each pattern starts with a literal
+# character, which RE2 finds fast (a pattern starting with a character class cost 4x).
+_LENIENT = (
+    "regexp_matches(__raw, ',[ \\t\\r]*(?:[}\\]]|[+-]?[NnIi][AaNn])')",
+    "regexp_matches(__raw, ':[ \\t\\r]*[+-]?[NnIi][AaNn]')",
+    "(contains(__raw, '[') AND regexp_matches(__raw, '\\[[ \\t\\r]*[+-]?[NnIi][AaNn]'))",
+)
+
+
+def _strict_json(text: str) -> bool:
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    try:
+        json.loads(text.lstrip("\ufeff"), parse_constant=refuse)
+    except ValueError:  # json.JSONDecodeError included
+        return False
+    return True
+
+
+def lenient_lines(con: duckdb.DuckDBPyConnection, lines: str) -> str | None:
+    """SQL true for the lines (by `__ordinal`) only a lenient parser reads; None when there are none.
+
+    The candidates stream by in batches, so a file full of them is never held whole."""
+    table = lines + "_lenient"
+    candidates = con.sql(
+        f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE __raw IS NOT NULL AND ({' OR '.join(_LENIENT)})"
+    ).to_arrow_reader(10_000)
+    bad = [  # line numbers only: the texts stream by in batches
+        r
+        for batch in candidates
+        for r, text in zip(*batch.to_pydict().values(), strict=True)
+        if not _strict_json(text)
+    ]
+    if not bad:
+        return None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (r BIGINT)")
+    insert_rows(con, table, ["r"], [[r] for r in bad])
+    return f"__ordinal IN (SELECT r FROM {table})"
+
+
 def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> list[str]:
     """Every top-level key of every object line, in first-seen order."""
     rows = con.execute(
@@ -321,7 +377,9 @@ def stage_json(
         rejects = _json_lines(con, source, lines)
     keys = json_keys(con, lines)
     webhook = mapping.WEBHOOK_KEY in keys
-    paths = dict(mapping.WEBHOOK_PATHS) if webhook else {k: '$."' + k.replace('"', '\\"') + '"' for k in keys}
+    # JSON pointers (RFC 6901) name any key, "" and quotes included; `$."k"` paths cannot.
+    pointers = {k: "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
+    paths = dict(mapping.WEBHOOK_PATHS) if webhook else pointers
     names = list(paths)
     extract = "json_extract_string(__raw, [" + ", ".join(quote_literal(p) for p in paths.values()) + "])"
     values = (
@@ -330,22 +388,25 @@ def stage_json(
     )
     # An object line that did not parse is invalid; a line that is not an object is either valid
     # JSON of another kind (json_valid runs on those few lines only) or invalid.
+    lenient = lenient_lines(con, lines)
+    strict = f"WHEN {lenient} THEN 'invalid_json' " if lenient else ""
     inner = (
-        "SELECT *, CASE WHEN __v IS NOT NULL THEN NULL "
+        f"SELECT *, CASE {strict}WHEN __v IS NOT NULL THEN NULL "
         f"WHEN {_IS_OBJECT} OR NOT json_valid(__raw) THEN 'invalid_json' ELSE 'not_an_object' END "
         f"AS __json_reason FROM ({values})"
     )
     scan = (
         "(SELECT "
         + ", ".join(
-            [f"__v[{i + 1}] AS {quote_ident(n)}" for i, n in enumerate(names)]
+            [f"__v[{i + 1}] AS {source_column(i)}" for i in range(len(names))]
             + ["__raw", "__ordinal", "__json_reason"]
         )
         + f" FROM ({inner}))"
     )
-    specs = make(dict.fromkeys(names, "VARCHAR"), webhook)
+    specs = make(dict.fromkeys(names, "VARCHAR"), webhook, not webhook)
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, '__raw', '__ordinal', '__json_reason')}")
     con.execute(f"DROP TABLE {lines}")
+    con.execute(f"DROP TABLE IF EXISTS {lines}_lenient")
     return Staged(table, 0, rejects, ordinal_from_rowid=False, present=specs.present), webhook
 
 
@@ -357,14 +418,15 @@ def parquet_schema(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
 def stage_parquet(
     con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker, schema: dict[str, str]
 ) -> Staged:
-    specs = make(schema, False)
+    specs = make(schema, False, False)
     columns = list(schema)
     # The stage keeps the file's row order (insertion order is preserved), so its rowid is the
     # record's ordinal: reading file_row_number instead doubled the time of a bare read.
-    scan = f"read_parquet({quote_literal(str(source.path))})"
+    renamed = ", ".join(f"{quote_ident(c)} AS {source_column(i)}" for i, c in enumerate(columns))
+    scan = f"(SELECT {renamed} FROM read_parquet({quote_literal(str(source.path))}))"
     raw = (
         "CAST(struct_pack("
-        + ", ".join(f"{quote_ident(c)} := {quote_ident(c)}" for c in columns)
+        + ", ".join(f"{quote_ident(c)} := {source_column(i)}" for i, c in enumerate(columns))
         + ") AS VARCHAR)"
     )
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
@@ -397,6 +459,7 @@ class StageSpecs:
         self.present = frozenset(n for n in self.TEXT_FIELDS if n in fields)
         # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
         self.empty_is_null = False
+        self.conflicts: list[str] = []  # SQL, true where two spellings of one key disagree
 
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
@@ -427,8 +490,9 @@ class StageSpecs:
         ]
 
     def select(self, scan: str, raw: str, ordinal: str, extra_reason: str | None = None) -> str:
+        conflict = f"WHEN {' OR '.join(self.conflicts)} THEN 'conflicting_keys' " if self.conflicts else ""
         reason = (
-            "CASE WHEN __c_status_code_missing THEN 'missing_status_code' "
+            f"CASE {conflict}WHEN __c_status_code_missing THEN 'missing_status_code' "
             "WHEN __c_status_code IS NULL THEN 'bad_status_code' "
             "WHEN __c_event_time_missing THEN 'missing_event_time' "
             "WHEN __c_event_time IS NULL THEN 'bad_event_time' "

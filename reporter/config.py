@@ -11,6 +11,12 @@ path = "logs/eu/**"
 region = "eu"
 timezone = "Europe/Paris"
 
+[delivery]
+receipt_timeout_minutes = 60     # still submitted/queued this long before the input's last event: no receipt
+
+[regions]                        # how the report names regions (built-in: us, ca, eu, uk, in, sg, au)
+in = "India"
+
 [smtp]                           # `reporter email`; the password comes from REPORTER_SMTP_PASSWORD only
 host = "smtp.example.com"
 sender = "Reports <reports@example.com>"
@@ -19,6 +25,7 @@ sender = "Reports <reports@example.com>"
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -81,6 +88,26 @@ class NightlyConfig:
     quarantine_max_share: float | None = None  # above it the run exits 65
 
 
+TOP_LEVEL_KEYS = (
+    "timezone", "region", "columns", "inputs", "smtp", "nightly", "alerts", "memory_limit",
+    "delivery", "regions",
+)  # fmt: skip
+# How the report names the usual hosting regions; `[regions]` in the config adds or overrides labels.
+DEFAULT_REGION_LABELS: dict[str, str] = {
+    "us": "United States", "ca": "Canada", "eu": "Europe", "uk": "United Kingdom",
+    "in": "India", "sg": "Singapore", "au": "Australia",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """`[delivery]`: how delivery receipts are judged."""
+
+    # A message still submitted or queued whose first event is older than this, counted back from
+    # the latest event of the input, has no final receipt (SMS receipts mostly come within minutes).
+    receipt_timeout_minutes: int = 60
+
+
 @dataclass(frozen=True)
 class Config:
     timezone: str = "UTC"
@@ -91,6 +118,8 @@ class Config:
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
     alerts: tuple[AlertRule, ...] = ()
     memory_limit: str | None = None  # DuckDB's limit, "4GB" or "25%" of RAM; default half; spills past it
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    regions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REGION_LABELS))  # key -> label
     source: str | None = None
 
     def for_path(self, path: Path) -> tuple[str | None, str]:
@@ -172,11 +201,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    _check_keys(
-        raw,
-        {"timezone", "region", "columns", "inputs", "smtp", "nightly", "alerts", "memory_limit"},
-        str(path),
-    )
+    _check_keys(raw, set(TOP_LEVEL_KEYS), str(path))
     columns = raw.get("columns", {})
     _check_keys(columns, set(CANONICAL_FIELDS), f"{path}: [columns]")
     inputs = []
@@ -197,6 +222,8 @@ def load_config(path: Path | None) -> Config:
         nightly=_load_nightly(raw.get("nightly", {}), path),
         alerts=load_rules(raw.get("alerts", []), str(path)),
         memory_limit=_check_memory_limit(raw.get("memory_limit"), str(path)),
+        delivery=_load_delivery(raw.get("delivery", {}), path),
+        regions={**DEFAULT_REGION_LABELS, **_load_regions(raw.get("regions", {}), path)},
         source=str(path),
     )
 
@@ -224,3 +251,27 @@ def _load_nightly(raw: dict[str, Any], path: Path) -> NightlyConfig:
         email_cc=lists["email_cc"],
         quarantine_max_share=None if share is None else float(share),
     )
+
+
+def _load_delivery(raw: Any, path: Path) -> DeliveryConfig:
+    where = f"{path}: [delivery]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'delivery' must be a table ([delivery])")
+    _check_keys(raw, {"receipt_timeout_minutes"}, where)
+    minutes = raw.get("receipt_timeout_minutes", DeliveryConfig.receipt_timeout_minutes)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+        raise ConfigError(f"{where}: 'receipt_timeout_minutes' must be a whole number of minutes >= 0")
+    return DeliveryConfig(receipt_timeout_minutes=minutes)
+
+
+def _load_regions(raw: Any, path: Path) -> dict[str, str]:
+    """`[regions]`: region key (lower case, as the logs spell it after ingest) -> non-empty label."""
+    where = f"{path}: [regions]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'regions' must be a table ([regions])")
+    for key, label in raw.items():
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", key):
+            raise ConfigError(f"{where}: {key!r} is not a region key (lower case letters, digits, - and _)")
+        if not isinstance(label, str) or not label.strip():
+            raise ConfigError(f"{where}: the label of {key!r} must be non-empty text")
+    return {key: label.strip() for key, label in raw.items()}

@@ -104,7 +104,7 @@ def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, empty_date: dt.
             part = tmp / f"date={day.isoformat()}"
             part.mkdir()
             con.execute(
-                "COPY (SELECT * EXCLUDE (date) FROM message_rows WHERE date = ?) "
+                "COPY (SELECT * EXCLUDE (date, first_delivered_at) FROM message_rows WHERE date = ?) "
                 # zstd level 1: 20% faster to write than the default level 3, and no larger here.
                 f"TO {quote_literal(str(part / 'data_0.parquet'))} "
                 "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",

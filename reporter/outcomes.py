@@ -7,6 +7,7 @@ reporter/sql/*.sql; row counts are checked here, not only in tests.
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 
 import duckdb
@@ -94,7 +95,10 @@ def build_outcomes(
         f"CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * EXCLUDE (sort_key) FROM ({public}) "
         "ORDER BY sort_key"
     )
-    con.execute("CREATE OR REPLACE TEMP VIEW messages AS SELECT * FROM message_rows")
+    # first_delivered_at is internal (for delivery_times): the public messages do not carry it.
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW messages AS SELECT * EXCLUDE (first_delivered_at) FROM message_rows"
+    )
     if not keep_events:
         drop_events(con)
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
@@ -119,6 +123,28 @@ def build_message_counts(con: duckdb.DuckDBPyConnection) -> int:
     if counted != messages:
         raise ReconciliationError(f"message_counts holds {counted} messages, messages {messages}")
     return _one(con, "SELECT count(*) FROM message_counts")
+
+
+def latest_event_time(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The latest event time of the run's input (call before the period narrows the messages)."""
+    value = con.execute("SELECT max(last_event_at) FROM message_rows").fetchall()[0][0]
+    return value if isinstance(value, dt.datetime) else None
+
+
+def build_message_summaries(
+    con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None, receipt_timeout_minutes: int
+) -> None:
+    """`delivery_times` and `by_carrier`, the small tables that need the messages themselves.
+
+    Built from `message_rows` before it is dropped; messages without a receipt are those still
+    submitted or queued whose first event is older than the timeout before `as_of`.
+    """
+    params = {"as_of": as_of, "timeout_minutes": receipt_timeout_minutes}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE delivery_times AS {pipeline_sql('delivery_times')}", params)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE by_carrier AS {pipeline_sql('by_carrier')}")
+    counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM delivery_times WHERE level = 'all'")
+    if counted != _one(con, "SELECT count(*) FROM message_rows"):
+        raise ReconciliationError(f"delivery_times holds {counted} messages, not every message")
 
 
 def public_messages(query: str, hmac_key: bytes | None) -> str:

@@ -24,7 +24,12 @@ from reporter.extracts import (
     write_messages,
 )
 from reporter.ingest import IngestOptions, IngestResult, ingest
-from reporter.outcomes import build_outcomes, register_dimension
+from reporter.outcomes import (
+    build_message_summaries,
+    build_outcomes,
+    latest_event_time,
+    register_dimension,
+)
 from reporter.queries import NamedQuery, load_queries, run_query
 from reporter.report import write_report
 from reporter.warehouse import build_warehouse
@@ -33,6 +38,9 @@ from reporter.warehouse import build_warehouse
 QUERY_EXTRACTS = ("by_channel_region_class", "by_code", "daily")
 TABLE_EXTRACTS = (
     "message_counts",
+    "delivery_times",
+    "daily_codes",
+    "by_carrier",
     "event_counts",
     "quarantine",
     "status_codes",
@@ -102,6 +110,26 @@ def _daily_history(
         con.execute(f"INSERT INTO daily_history SELECT * FROM read_parquet([{files}], union_by_name = true)")
 
 
+def _daily_codes(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, NamedQuery], history: tuple[Path, ...]
+) -> None:
+    """`daily_codes` (this run's failures per day and code) and `daily_codes_history`: with the
+    earlier days' stored daily_codes.parquet beside their daily.parquet, where those exist."""
+    frame = run_query(con, queries["daily_codes"])
+    con.register("daily_codes_df", frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE daily_codes AS SELECT * FROM daily_codes_df")
+    con.unregister("daily_codes_df")
+    con.execute("CREATE OR REPLACE TEMP TABLE daily_codes_history AS SELECT * FROM daily_codes")
+    files = [p.with_name("daily_codes.parquet") for p in history]
+    files = [p for p in files if p.exists()]
+    if files:
+        listed = ", ".join(quote_literal(str(p)) for p in files)
+        con.execute(
+            f"INSERT INTO daily_codes_history BY NAME "
+            f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
+        )
+
+
 def run(
     options: RunOptions,
     progress: Callable[[int, int, Path], None] | None = None,
@@ -149,6 +177,7 @@ def _run(
     counts = build_outcomes(con, ingest_options.hmac_key, keep_events=False)
     steps.done("outcomes")
     queries = load_queries()
+    as_of = latest_event_time(con)  # of the whole input, before the period narrows it
     outside = _limit_period(con, options.start, options.end)
     counts = {
         "events": counts["events"],
@@ -156,6 +185,8 @@ def _run(
         "messages_outside_period": outside,
     }
     _daily_history(con, queries, options.history)
+    build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
+    _daily_codes(con, queries, options.history)
     steps.done("period")
     extracts = options.out / "extracts"
     write_messages(con, extracts / "messages", options.start)

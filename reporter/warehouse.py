@@ -19,6 +19,7 @@ import duckdb
 from reporter.engine import connect, quote_ident, quote_literal
 from reporter.errors import InputError
 from reporter.fsio import atomic_path
+from reporter.outcomes import pipeline_sql
 from reporter.queries import load_queries
 
 STORAGE_VERSION = "v1.4.0"
@@ -33,7 +34,12 @@ BASE_VIEWS = {
     "status_codes": "status_codes.parquet",
     "status_code_rows": "status_code_rows.parquet",
     "inputs": "inputs.parquet",
+    "delivery_times": "delivery_times.parquet",
+    "daily_codes_history": "daily_codes.parquet",
+    "by_carrier": "by_carrier.parquet",
 }
+# Extracts a folder written before them may lack: their views are left out there.
+OPTIONAL_VIEWS = ("delivery_times", "daily_codes_history", "by_carrier")
 _PARAM = re.compile(r"\$[A-Za-z_]\w*")
 
 
@@ -49,6 +55,8 @@ def _write_views(target: Path, sources: dict[str, str]) -> None:
         for name, source in sources.items():
             con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {source}")
         for query in load_queries().values():
+            if query.name in BASE_VIEWS:  # a query named after an extract reads it: the view is the extract
+                continue
             # A view cannot take parameters: each is bound to NULL, i.e. its documented default.
             con.execute(f"CREATE VIEW {quote_ident(query.name)} AS {_PARAM.sub('NULL', query.sql)}")
         con.execute("CREATE TABLE _reporter (views_sha256 VARCHAR)")
@@ -66,6 +74,12 @@ def _parquet(pattern: Path, hive: bool = False) -> str:
     return f"read_parquet({quote_literal(str(pattern))}, union_by_name = true{options})"
 
 
+def _present(sources: dict[str, str], root: Path, extracts: str) -> dict[str, str]:
+    """The sources but the optional ones no extracts folder (`extracts`, a glob under `root`) has."""
+    missing = {n for n in OPTIONAL_VIEWS if not any(root.glob(f"{extracts}/{BASE_VIEWS[n]}"))}
+    return {name: source for name, source in sources.items() if name not in missing}
+
+
 # message_counts as reporter/sql/message_counts.sql builds it, from a messages extract.
 _COUNTS_FROM_MESSAGES = """
 SELECT date, date_trunc('hour', first_event_at) AS hour, channel, region, status_code, sender,
@@ -78,23 +92,36 @@ ORDER BY ALL
 
 
 def backfill_message_counts(extracts: Path) -> bool:
-    """Write extracts/message_counts.parquet where a folder from before it existed lacks it.
+    """Write extracts/message_counts.parquet (and daily_codes, by_carrier) where a folder from
+    before they existed lacks them.
 
     Derived from the folder's messages extract, with hours cut in UTC (the time zone those folders'
-    warehouse views used). Returns whether it wrote the file.
+    warehouse views used). Returns whether it wrote message_counts.parquet.
     """
-    target = extracts / "message_counts.parquet"
     messages = extracts / "messages" / "*" / "*.parquet"
-    if target.exists() or not any(extracts.glob("messages/*/*.parquet")):
+    names = [
+        n for n in ("message_counts", "daily_codes", "by_carrier") if not (extracts / f"{n}.parquet").exists()
+    ]
+    if not names or not any(extracts.glob("messages/*/*.parquet")):
         return False
     con = connect()
     try:
-        with atomic_path(target) as tmp:
-            query = _COUNTS_FROM_MESSAGES.format(quote_literal(str(messages)))
-            con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT parquet)")
+        source = f"read_parquet({quote_literal(str(messages))}, hive_partitioning = true)"
+        con.execute(f"CREATE TEMP VIEW message_rows AS SELECT * FROM {source}")
+        con.execute(
+            f"CREATE TEMP VIEW message_counts AS {_COUNTS_FROM_MESSAGES.format(quote_literal(str(messages)))}"
+        )
+        queries = {
+            "message_counts": "SELECT * FROM message_counts",
+            "daily_codes": _PARAM.sub("NULL", load_queries()["daily_codes"].sql),
+            "by_carrier": pipeline_sql("by_carrier"),
+        }
+        for name in names:
+            with atomic_path(extracts / f"{name}.parquet") as tmp:
+                con.execute(f"COPY ({queries[name]}) TO {quote_literal(str(tmp))} (FORMAT parquet)")
     finally:
         con.close()
-    return True
+    return "message_counts" in names
 
 
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
@@ -112,6 +139,7 @@ def build_warehouse(run_dir: Path) -> Path:
         raise InputError(f"{run_dir}: no extracts here (expected {extracts}/status_codes.parquet)")
     backfill_message_counts(extracts)
     sources = {name: _parquet(extracts / pattern, "*" in pattern) for name, pattern in BASE_VIEWS.items()}
+    sources = _present(sources, run_dir, "extracts")
     _write_views(run_dir / WAREHOUSE_NAME, sources)
     return run_dir / WAREHOUSE_NAME
 
@@ -139,9 +167,13 @@ def build_nightly_warehouse(reports: Path) -> str:
         "daily_history": _parquet(dates / "daily.parquet"),
         "quarantine": _parquet(dates / "quarantine.parquet"),
         "inputs": _parquet(dates / "inputs.parquet"),
+        "delivery_times": _parquet(dates / "delivery_times.parquet"),
+        "daily_codes_history": _parquet(dates / "daily_codes.parquet"),
+        "by_carrier": _parquet(dates / "by_carrier.parquet"),
         "status_codes": _parquet(dimension / "status_codes.parquet"),
         "status_code_rows": _parquet(dimension / "status_code_rows.parquet"),
     }
+    sources = _present(sources, reports, f"{dates.parent.name}/extracts")
     target = reports / WAREHOUSE_NAME
     if target.exists():
         stored = _stored_digest(target)

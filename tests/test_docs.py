@@ -43,3 +43,13 @@ def test_every_extract_column_is_documented(tmp_path):
         text = README if path.name.startswith("status_code") else doc
         for column in pl.read_parquet_schema(path):
             assert f"`{column}`" in text, f"{column} of {path.name} is not documented"
+
+
+def test_every_named_query_is_in_the_readme_table():
+    from reporter.queries import load_queries
+
+    for name, query in load_queries().items():
+        params = ", ".join(f"`${p}`" for p in query.params)
+        assert f"| `{name}` | {query.title} | {params} |" in README, (
+            f"query {name} is not in README.md's table"
+        )

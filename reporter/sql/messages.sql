@@ -20,6 +20,7 @@ WITH with_id AS (
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,
         max(event_time) AS last_event_at,
+        min(event_time) FILTER (WHERE status_rank >= 4) AS first_delivered_at,  -- delivered or read
         count(*) AS events,
         bool_or(out_of_region) AS out_of_region,
         bool_or(unsupported_channel) AS unsupported_channel,
@@ -36,6 +37,7 @@ without_id AS (
         e.event_src AS first_src,
         e.event_time AS first_event_at,
         e.event_time AS last_event_at,
+        CASE WHEN e.status_rank >= 4 THEN e.event_time END AS first_delivered_at,
         1 AS events,
         e.out_of_region,
         e.unsupported_channel,
@@ -75,6 +77,7 @@ SELECT
     e.sender,
     e.tenant,
     e.carrier,
+    p.first_delivered_at,  -- internal (delivery_times): not in the messages extract
     -- One integer key sorts faster than (date, first_src): 3 s less at 20M events.
     (CAST(CAST(p.first_event_at AS DATE) - DATE '1970-01-01' AS HUGEINT) << 64) + p.first_src AS sort_key
 FROM per_message AS p

@@ -12,10 +12,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from reporter import __version__
+from reporter import __version__, privacy
 from reporter.engine import quote_literal
 from reporter.fsio import atomic_dir, atomic_path, write_text
-from reporter.ingest import IngestResult, mapping
+from reporter.ingest import IngestResult
 
 
 def copy_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
@@ -24,21 +24,12 @@ def copy_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None
         con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
 
 
-def public_events(hmac_key: bytes | None) -> str:
-    """The events as they may leave the process: destination masked, keyed hash beside it."""
-    hashed = f"SELECT *, {mapping.destination_hash('destination', hmac_key)} AS destination_hash FROM events"
-    masked = mapping.masked(hashed, "destination", "destination_masked")
-    return (
-        f"SELECT * EXCLUDE (destination, destination_masked, destination_hash), "
-        f"destination_masked AS destination, destination_hash FROM ({masked})"
-    )
-
-
 def write_ingest_extracts(con: duckdb.DuckDBPyConnection, out: Path, hmac_key: bytes | None) -> None:
     """extracts/events.parquet (input order) and extracts/quarantine.parquet."""
     copy_parquet(
         con,
-        f"SELECT e.* EXCLUDE (source_index), f.path AS source_file FROM ({public_events(hmac_key)}) e "
+        "SELECT e.* EXCLUDE (source_index), f.path AS source_file "
+        f"FROM ({privacy.public('SELECT * FROM events', hmac_key)}) e "
         "JOIN ingest_files f ON f.source_index = e.source_index ORDER BY e.source_index, e.source_line",
         out / "extracts" / "events.parquet",
     )

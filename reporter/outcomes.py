@@ -13,12 +13,12 @@ from importlib import resources
 import duckdb
 import phonenumbers
 
-from reporter import vocabulary
+from reporter import privacy, vocabulary
 from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
 from reporter.engine import insert_rows
 from reporter.errors import ReconciliationError
-from reporter.ingest import drop_events, mapping
+from reporter.ingest import drop_events
 
 
 def pipeline_sql(name: str) -> str:
@@ -90,10 +90,11 @@ def build_outcomes(
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     # Sorted on (date, input position of the first event) as the last step, so every extract
     # written from it is deterministic: one materialised result, read by every writer.
-    public = public_messages(pipeline_sql("messages"), hmac_key)
+    # The destination goes last, after its hash: the messages extract's column order (DESIGN.md §5).
+    public = privacy.public(pipeline_sql("messages"), hmac_key)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * EXCLUDE (sort_key) FROM ({public}) "
-        "ORDER BY sort_key"
+        "CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * EXCLUDE (sort_key, destination), destination "
+        f"FROM ({public}) ORDER BY sort_key"
     )
     # first_delivered_at is internal (for delivery_times): the public messages do not carry it.
     con.execute(
@@ -145,17 +146,6 @@ def build_message_summaries(
     counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM delivery_times WHERE level = 'all'")
     if counted != _one(con, "SELECT count(*) FROM message_rows"):
         raise ReconciliationError(f"delivery_times holds {counted} messages, not every message")
-
-
-def public_messages(query: str, hmac_key: bytes | None) -> str:
-    """The messages as they may leave the process: destination masked, keyed hash beside it."""
-    digest = mapping.destination_hash("destination", hmac_key)
-    hashed = f"SELECT *, {digest} AS destination_hash FROM ({query})"
-    masked = mapping.masked(hashed, "destination", "destination_masked")
-    return (
-        f"SELECT * EXCLUDE (destination, destination_masked), destination_masked AS destination "
-        f"FROM ({masked})"
-    )
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from reporter import privacy
 from reporter.alerts import evaluate
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
@@ -166,15 +167,14 @@ def _run(
     started: float,
 ) -> IngestResult:
     steps = _Steps()
-    ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
-    result = ingest(con, list(options.inputs), ingest_options, progress)
+    result = ingest(con, list(options.inputs), IngestOptions(config, options.region), progress)
     steps.done("ingest")
     register_files(con, result)
     register_inputs(con, result)
     register_dimension(con, dimension)
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
     con.execute("SET TimeZone = ?", [config.timezone])
-    counts = build_outcomes(con, ingest_options.hmac_key, keep_events=False)
+    counts = build_outcomes(con, privacy.hmac_key_from_env(), keep_events=False)
     steps.done("outcomes")
     queries = load_queries()
     as_of = latest_event_time(con)  # of the whole input, before the period narrows it

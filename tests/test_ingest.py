@@ -11,9 +11,7 @@ import zstandard
 
 from reporter.config import Config
 from reporter.engine import connect
-from reporter.extracts import public_events
 from reporter.ingest import IngestOptions, ingest, pipeline, readers
-from reporter.ingest.mapping import hmac_reference
 from tests.conftest import DATA
 
 
@@ -501,42 +499,6 @@ def test_naive_times_use_the_configured_zone(tmp_path: Path):
     got = dict(con.execute("SELECT message_id, event_time FROM events").fetchall())
     assert got["m1"] == datetime(2026, 11, 23, 4, 30, tzinfo=UTC)
     assert got["m2"] == datetime(2025, 11, 23, 10, 0, tzinfo=UTC)  # epoch seconds are UTC whatever the zone
-
-
-def test_destinations_are_masked_and_optionally_hashed(tmp_path: Path):
-    path = tmp_path / "dest.csv"
-    path.write_text(
-        "event_time,message_id,channel,status_code,destination\n"
-        "2026-11-23T10:00:00Z,m1,sms,7501,+44 7700 900123\n"
-        "2026-11-23T10:00:00Z,m2,email,7501,Bob.Smith@Example.com\n"
-        "2026-11-23T10:00:00Z,m3,push,7501,fcm-token-abcdef123456\n"
-    )
-    con = connect()
-    ingest(con, [str(path)])
-    public = public_events(b"secret")
-    rows = con.execute(f"SELECT destination, destination_hash FROM ({public}) ORDER BY message_id").fetchall()
-    assert [r[0] for r in rows] == ["+44*******123", "***@example.com", "***3456"]
-    assert rows[0][1] == hmac_reference("+44 7700 900123", b"secret")
-    assert con.execute(f"SELECT count(destination_hash) FROM ({public_events(None)})").fetchone() == (0,)
-
-
-@pytest.mark.parametrize(
-    ("destination", "masked"),
-    [
-        ("+14155550123", "+1*******123"),  # NANP: country code 1
-        ("0044 7700 900123", "+44*******123"),  # 00 international prefix
-        ("+91-98765-43210", "+91*******210"),
-        ("+6591234567", "+65*****567"),
-        ("447700900123", "*********123"),  # no + or 00: no country code is claimed
-        ("x@y.io", "***@y.io"),
-        ("short", "***"),
-    ],
-)
-def test_masking_rules(destination, masked):
-    con = connect()
-    con.execute("CREATE TEMP TABLE events AS SELECT ? AS destination", [destination])
-    query = public_events(None)
-    assert con.execute(f"SELECT destination FROM ({query})").fetchone() == (masked,)
 
 
 def test_an_unknown_channel_is_quarantined(tmp_path: Path):

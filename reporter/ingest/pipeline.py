@@ -6,7 +6,6 @@ quarantine, the rest to `events_all`; exact duplicates are then dropped into `ev
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from reporter import privacy
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import CANONICAL_FIELDS, Config
 from reporter.engine import insert_rows, quote_literal
@@ -21,9 +21,8 @@ from reporter.errors import ReconciliationError
 from reporter.ingest import mapping, readers
 from reporter.ingest.sources import Source, detect, expand_inputs
 
-HMAC_KEY_ENV = "REPORTER_HMAC_KEY"
 # The canonical event, in this order. The destination is unmasked here, in memory only: every
-# writer masks it (see extracts.py).
+# writer masks it (privacy.py).
 EVENT_COLUMNS = CANONICAL_FIELDS
 
 # Common exact spellings of known channels: a row spelled so cannot turn out to have an unknown
@@ -42,12 +41,6 @@ _DEDUP_ROWS_PER_PASS = 25_000_000
 class IngestOptions:
     config: Config = field(default_factory=Config)
     region: str | None = None  # --region: beats the config's default region, not a column or partition
-    hmac_key: bytes | None = None
-
-    @staticmethod
-    def hmac_from_env() -> bytes | None:
-        key = os.environ.get(HMAC_KEY_ENV)
-        return key.encode() if key else None
 
 
 @dataclass
@@ -260,7 +253,7 @@ class _Ingest:
         insert_rows(con, "channel_map", ["text", "channel"], [[t, channel_key(t)] for (t,) in texts])
         con.execute(
             f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
-            f"{mapping.mask_raw('s.__c_raw')}, 1 FROM {table} s "
+            f"{privacy.mask_raw('s.__c_raw')}, 1 FROM {table} s "
             "LEFT JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
             [stats.path],
@@ -272,7 +265,7 @@ class _Ingest:
             [[stats.path, r.line, r.reason, r.detail, r.raw] for r in staged.rejects],
         )
         con.execute(
-            f"INSERT INTO quarantine SELECT file, line, reason, detail, {mapping.mask_raw('raw')}, 1 "
+            f"INSERT INTO quarantine SELECT file, line, reason, detail, {privacy.mask_raw('raw')}, 1 "
             "FROM quarantine_rejects"
         )
         con.execute("DELETE FROM quarantine_rejects")

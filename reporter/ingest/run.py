@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from reporter import privacy
 from reporter.config import load_config
 from reporter.engine import connect
 from reporter.extracts import manifest, register_files, write_ingest_extracts, write_manifest
@@ -20,12 +21,12 @@ def run_ingest(
     progress: Callable[[int, int, Path], None] | None = None,
 ) -> IngestResult:
     started = time.monotonic()
-    options = IngestOptions(load_config(config_path), region, IngestOptions.hmac_from_env())
+    options = IngestOptions(load_config(config_path), region)
     con = connect()
     try:
         result = ingest(con, inputs, options, progress)
         register_files(con, result)
-        write_ingest_extracts(con, out, options.hmac_key)
+        write_ingest_extracts(con, out, privacy.hmac_key_from_env())
         timings = {"seconds": round(time.monotonic() - started, 3)}
         write_manifest(out / "manifest.json", manifest(result, {"timings": timings}))
     finally:

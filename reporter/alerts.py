@@ -42,7 +42,37 @@ class Alert:
     rule: str
     channel: str
     region: str
-    text: str
+    text: str  # "sms in eu: failure rate 30.0%, ..." (the manifest and stderr carry it)
+    excess: float = 0.0  # failures above the baseline's rate (else above the rule's limit): the severity
+
+
+@dataclass(frozen=True)
+class CellAlert:
+    """Every rule one channel x region fired, as one entry: the report shows one line per cell."""
+
+    channel: str
+    region: str
+    rules: tuple[str, ...]
+    details: tuple[str, ...]  # each rule's text without the "sms in eu: " prefix
+    excess: float
+
+
+def merge(alerts: list[Alert]) -> list[CellAlert]:
+    """One entry per channel x region, the most failures above the baseline first."""
+    cells: dict[tuple[str, str], list[Alert]] = {}
+    for alert in alerts:
+        cells.setdefault((alert.channel, alert.region), []).append(alert)
+    merged = [
+        CellAlert(
+            channel,
+            region,
+            tuple(a.rule for a in fired),
+            tuple(a.text.split(": ", 1)[-1] for a in fired),
+            max(a.excess for a in fired),
+        )
+        for (channel, region), fired in cells.items()
+    ]
+    return sorted(merged, key=lambda c: (-c.excess, -len(c.rules), c.channel, c.region))
 
 
 def load_rules(raw: list[dict[str, Any]], where: str) -> tuple[AlertRule, ...]:
@@ -71,14 +101,21 @@ def rise_p_value(failures: int, messages: int, base_failures: int, base_messages
 
 
 def evaluate(comparison: pl.DataFrame, rules: tuple[AlertRule, ...]) -> list[Alert]:
-    """The alerts the comparison rows fire, in the rows' order (largest volume first)."""
+    """The alerts the comparison rows fire, most severe first (failures above the baseline's rate)."""
     fired = []
     for row in comparison.iter_rows(named=True):
         for rule in rules:
             text = _check(rule, row)
             if text:
-                fired.append(Alert(rule.name, row["channel"], row["region"], text))
-    return fired
+                fired.append(Alert(rule.name, row["channel"], row["region"], text, _excess(rule, row)))
+    return sorted(fired, key=lambda a: -a.excess)
+
+
+def _excess(rule: AlertRule, row: dict[str, Any]) -> float:
+    """Failures above what the baseline's rate predicts; without a baseline, above the rule's limit."""
+    base = row.get("baseline_rate")
+    rate = base if base is not None else (rule.failure_rate_above or 0.0)
+    return float(row["failures"] - row["messages"] * rate)
 
 
 def _check(rule: AlertRule, row: dict[str, Any]) -> str | None:

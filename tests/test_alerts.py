@@ -85,9 +85,16 @@ def test_a_spike_alerts_and_low_volume_noise_does_not(tmp_path: Path):
     folder = tmp_path / "reports" / "2026-11-23"
     alerts = json.loads((folder / "manifest.json").read_text())["alerts"]
     assert len(alerts) == 1  # whatsapp in uk went from 1/30 to 4/10 but on 10 messages: no alert
-    assert (folder / "email" / "subject.txt").read_text().startswith("ALERT (1) Delivery report 2026-11-23")
+    assert (folder / "email" / "subject.txt").read_text() == (
+        "ALERT (1) Worse than usual: 30.5% failed of 210, 2026-11-23\n"
+    )
     html = (folder / "report.html").read_text()
-    assert "1 alert" in html and "sms in eu: failure rate 30.0%" in html
-    assert "Against the previous days" in html
-    # The headline's change: 64/210 today against 10/210 on 2026-11-22 (4.8%): +25.7 points.
-    assert "2026-11-23: 30.5% failed, +25.7 points against 2026-11-22 (4.8%)." in html
+    assert "1 alert" in html and "<b>SMS in EU</b> (rise): failure rate 30.0%, +25.0 points" in html
+    # The verdict: 60/200 against the 3 days before, 30/600 (5.0%), with the code behind it.
+    assert (
+        "▲ Worse than usual: SMS in EU failed 30.0%, +25.0 points against 3 earlier days (5.0%, p &lt; 0.001)"
+        in html
+    )
+    assert "mostly code 7203 Unknown Subscriber address." in html
+    # The Failed tile: 64/210 today against 10/210 on 2026-11-22 (4.8%): +25.7 points.
+    assert "+25.7 pts vs 22 Nov" in html

@@ -1,29 +1,42 @@
 """The report's charts, rendered on the server as PNG (email clients show no SVG and run no JavaScript).
 
-Every chart's numbers are also in a table of the report, so it reads with images blocked.
+Every chart's numbers are also in a table of the report, so it reads with images blocked. Colours come
+from Okabe and Ito's colour-blind-safe palette (delivered blue, failed vermillion: apart under
+deuteranopia and protanopia, see tests/test_charts.py); states also differ by a word in the table.
+PNGs are drawn at 2x (sharp on phones) and reduced to a 64-colour palette to stay small.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display; must precede pyplot
 import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
+BLUE, SKY, VERMILLION, ORANGE, GREY = "#0072B2", "#56B4E9", "#D55E00", "#E69F00", "#999999"
 CLASS_COLOURS = {
-    "read": "#1b7837",
-    "delivered": "#5aae61",
-    "submitted": "#9ecae1",
-    "queued": "#c6dbef",
-    "failed": "#d6604d",
-    "undelivered": "#f4a582",
-    "unknown": "#bdbdbd",
+    "read": "#004C7A",
+    "delivered": BLUE,
+    "submitted": "#BBBBBB",
+    "queued": "#DDDDDD",
+    "failed": VERMILLION,
+    "undelivered": ORANGE,
+    "unknown": "#555555",
 }
-_WIDTH_IN, _DPI = 6.2, 100  # about 620 px: fits the 640 px email layout
+STATE_COLOURS = {"worse": VERMILLION, "better": BLUE, "usual": GREY, "no baseline": "#DDDDDD"}
+WIDTH_IN, DPI, SCALE = 6.2, 100, 2  # 620 px as laid out, drawn at 1240 px
+CHART_BYTES_LIMIT = 80_000  # per PNG; the email's images travel beside its HTML
 
 
 @dataclass(frozen=True)
@@ -37,30 +50,78 @@ class Chart:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.tight_layout()
     # A fixed date in the metadata keeps the bytes identical across runs.
-    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=DPI * SCALE, metadata={"Software": None}, bbox_inches="tight")
     plt.close(figure)
-    return buffer.getvalue()
+    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    small = io.BytesIO()
+    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(small, format="PNG", optimize=True)
+    return small.getvalue()
 
 
-def failure_rate_by_channel(rows: list[tuple[str, float]]) -> Chart:
-    """Horizontal bars: failure rate (%) per channel, largest volume first."""
-    figure, ax = plt.subplots(figsize=(_WIDTH_IN, 0.3 * max(len(rows), 3) + 0.8))
-    labels = [r[0] for r in rows][::-1]
-    values = [100 * r[1] for r in rows][::-1]
-    ax.barh(labels, values, color="#d6604d")
-    ax.set_xlabel("failure rate (%)")
-    for y, v in enumerate(values):
-        ax.text(v, y, f" {v:.1f}%", va="center", fontsize=8)
+def thousands(ax: Axes, axis: str = "y", percent: bool = False) -> None:
+    fmt = FuncFormatter(lambda v, _: f"{v:,.1f}%" if percent else f"{v:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _frame(ax: Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
-    alt = "Failure rate by channel: " + ", ".join(f"{c} {100 * r:.1f}%" for c, r in rows)
+    ax.tick_params(labelsize=8)
+
+
+def failure_rate_trend(dates: list[str], rates: list[float], low: list[float], high: list[float]) -> Chart:
+    """Failure rate per day (line) with the usual range from each day's trailing baseline (band)."""
+    figure, ax = plt.subplots(figsize=(WIDTH_IN, 2.4))
+    x = list(range(len(dates)))
+    ax.fill_between(x, [100 * v for v in low], [100 * v for v in high], color=SKY, alpha=0.35, linewidth=0)
+    ax.plot(x, [100 * v for v in rates], color=VERMILLION, marker="o", markersize=3, linewidth=1.5)
+    ax.plot(x[-1:], [100 * rates[-1]], marker="o", markersize=7, color=VERMILLION)
+    step = max(1, len(dates) // 8)
+    ax.set_xticks(x[::step], [d[5:] for d in dates[::step]])
+    thousands(ax, percent=True)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("failed", fontsize=8)
+    _frame(ax)
+    legend = [
+        Patch(color=VERMILLION, label="failure rate"),
+        Patch(color=SKY, alpha=0.35, label="usual range"),
+    ]
+    ax.legend(handles=legend, fontsize=8, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1.0))
+    alt = f"Failure rate per day, {dates[0]} to {dates[-1]}: " + ", ".join(
+        f"{d[5:]} {100 * r:.1f}%" for d, r in zip(dates[-7:], rates[-7:], strict=True)
+    )
+    return Chart("failure-rate-trend", alt, _png(figure))
+
+
+def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str]]) -> Chart:
+    """Bars: each channel's failure rate, coloured by its state against its baseline (tick: baseline)."""
+    figure, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * max(len(rows), 3) + 0.9))
+    shown = rows[::-1]
+    y = list(range(len(shown)))
+    values = [100 * r[1] for r in shown]
+    ax.barh(y, values, color=[STATE_COLOURS[r[3]] for r in shown], height=0.7)
+    bases = [(i, 100 * r[2]) for i, r in zip(y, shown, strict=True) if r[2] is not None]
+    if bases:
+        ax.scatter([b for _, b in bases], [i for i, _ in bases], marker="|", s=160, color="#222222", zorder=3)
+    for i, v in zip(y, values, strict=True):
+        ax.text(v, i, f" {v:.1f}%", va="center", fontsize=8)
+    ax.set_yticks(y, [r[0] for r in shown])
+    thousands(ax, "x", percent=True)
+    _frame(ax)
+    states = sorted({r[3] for r in rows}, key=list(STATE_COLOURS).index)
+    handles: list[Artist] = [Patch(color=STATE_COLOURS[s], label=s) for s in states]
+    if bases:
+        handles.append(Line2D([], [], marker="|", linestyle="", color="#222222", label="baseline"))
+    ax.legend(handles=handles, fontsize=8, frameon=False, ncols=5, loc="lower left", bbox_to_anchor=(0, 1.0))
+    alt = "Failure rate by channel against its baseline: " + ", ".join(
+        f"{r[0]} {100 * r[1]:.1f}% ({r[3]})" for r in rows
+    )
     return Chart("failure-rate-by-channel", alt, _png(figure))
 
 
 def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) -> Chart:
-    """Stacked bars: messages per day (or hour) by final status class."""
-    figure, ax = plt.subplots(figsize=(_WIDTH_IN, 2.6))
+    """Stacked bars: messages per day (or hour) by final status class; legend above the bars."""
+    figure, ax = plt.subplots(figsize=(WIDTH_IN, 2.6))
     bottom = [0] * len(periods)
     for klass, colour in CLASS_COLOURS.items():
         values = series.get(klass)
@@ -68,10 +129,10 @@ def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) 
             continue
         ax.bar(periods, values, bottom=bottom, color=colour, label=klass)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("messages")
-    ax.legend(fontsize=7, ncols=4, frameon=False)
-    ax.tick_params(axis="x", labelsize=7, rotation=45 if len(periods) > 8 else 0)
-    ax.spines[["top", "right"]].set_visible(False)
+    thousands(ax)
+    ax.legend(fontsize=8, ncols=4, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0))
+    ax.tick_params(axis="x", rotation=45 if len(periods) > 8 else 0)
+    _frame(ax)
     span = f"{periods[0]} to {periods[-1]}" if periods else "no data"
     alt = f"Messages per {unit} by final status class, {span}"
     return Chart(f"messages-per-{unit}", alt, _png(figure))
@@ -79,12 +140,14 @@ def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) 
 
 def top_codes(rows: list[tuple[str, int]]) -> Chart:
     """Horizontal bars: the failure codes with the most messages."""
-    figure, ax = plt.subplots(figsize=(_WIDTH_IN, 0.3 * max(len(rows), 3) + 0.8))
+    figure, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * max(len(rows), 3) + 0.6))
     labels = [r[0] for r in rows][::-1]
     values = [r[1] for r in rows][::-1]
-    ax.barh(labels, values, color="#f4a582")
-    ax.set_xlabel("failed or undelivered messages")
-    ax.tick_params(axis="y", labelsize=7)
-    ax.spines[["top", "right"]].set_visible(False)
-    alt = "Top failure codes: " + ", ".join(f"{label} {n}" for label, n in rows)
+    ax.barh(labels, values, color=VERMILLION, height=0.7)
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:,}", va="center", fontsize=8)
+    thousands(ax, "x")
+    ax.set_xlabel("failed or undelivered messages", fontsize=8)
+    _frame(ax)
+    alt = "Top failure codes: " + ", ".join(f"{label} {n:,}" for label, n in rows)
     return Chart("top-failure-codes", alt, _png(figure))

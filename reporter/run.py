@@ -203,7 +203,8 @@ def _run(
         copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
     steps.done("other_extracts")
     fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
-    write_report(con, queries, options.out, result, (options.start, options.end), fired, options.notice)
+    period = (options.start, options.end)
+    write_report(con, queries, options.out, result, period, fired, options.notice, config)
     steps.done("report")
     if options.warehouse:
         build_warehouse(options.out)

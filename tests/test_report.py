@@ -106,7 +106,7 @@ def test_title_verdict_and_tiles_match_the_extracts(run_dir):
     failed = tiles.index("Failed")
     assert tiles[failed + 1] == f"{rate:.1f}%"
     assert tiles[failed + 2] == f"{rate - rate_before:+.1f} pts vs 24 Nov"
-    receipt = tiles.index("No final receipt")
+    receipt = tiles.index("Still no receipt")
     waiting = day.filter(pl.col("status_class").is_in(["submitted", "queued"])).height
     assert tiles[receipt + 1] == f"{waiting:,} ({100 * waiting / day.height:.1f}%)"
 
@@ -260,8 +260,10 @@ def test_thirty_alerts_merge_per_cell_by_severity_and_stay_small(tmp_path):
     assert "⚠ 30 alerts" in full.titles
     lines_ = [p for p in full.paragraphs if "(high, very high)" in p]
     assert len(lines_) == 30  # one line per cell, both rules on it
-    assert lines_[0].startswith("WeChat in IN")  # 13 of 20 failed: the most failures above the limit
-    assert lines_[-1].startswith("SMS in EU")  # 4 of 20
+    assert lines_[0].startswith(
+        "WeChat in India (high, very high): failure rate 75.0%"
+    )  # 15 of 20: most above
+    assert lines_[-1].startswith("SMS in Europe (high, very high): failure rate 20.0%")  # 4 of 20
     assert (out / "email" / "subject.txt").read_text().startswith("ALERT (30) ")
 
 

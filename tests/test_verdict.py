@@ -95,9 +95,9 @@ def test_an_incident_is_named_and_quiet_traffic_is_usual(tmp_path, incident):
     report = Report((out / "report.html").read_text())
     verdict = next(p for p in report.paragraphs if p.startswith(("▲", "▼", "●", "○")))
     if incident:
-        assert verdict.startswith("▲ Worse than usual: SMS in IN failed "), verdict
+        assert verdict.startswith("▲ Worse than usual: SMS in India failed "), verdict
         assert "against the 7 days before" in verdict and "mostly code 7203 " in verdict
-        assert report.headings[0].startswith("1. ▲ SMS in IN · code 7203 Unknown Subscriber")
+        assert report.headings[0].startswith("1. ▲ SMS in India · code 7203 Unknown Subscriber")
         assert "Top problems" in report.titles
     else:
         assert verdict.startswith("● Usual: "), verdict

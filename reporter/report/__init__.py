@@ -25,6 +25,7 @@ import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reporter.alerts import Alert
+from reporter.config import Config
 from reporter.fsio import atomic_dir, write_text
 from reporter.ingest import IngestResult
 from reporter.mail import html_size_as_sent
@@ -93,9 +94,9 @@ def write_report(
     period: tuple[dt.date | None, dt.date | None] = (None, None),
     alerts: list[Alert] | None = None,
     notice: str | None = None,
-    labels: dict[str, str] | None = None,
+    config: Config | None = None,
 ) -> ReportPage:
-    page = build_page(con, queries, result, period, alerts, notice, labels)
+    page = build_page(con, queries, result, period, alerts, notice, config)
     write_text(out / "report.html", render_html(page, embed_images=True))
     html, shown = render_email(page)
     with atomic_dir(out / "email") as tmp:

@@ -8,12 +8,14 @@ import duckdb
 import polars as pl
 
 from reporter.alerts import Alert, merge
+from reporter.config import Config
 from reporter.ingest import IngestResult
 from reporter.queries import NamedQuery, run_query
 from reporter.report.context import AlertView, Headline, ProblemView, ReportPage
-from reporter.report.kpis import tiles
+from reporter.report.detail_specs import delivery_specs, quality_specs
+from reporter.report.kpis import delivery_figures, tiles
 from reporter.report.panels import Col, Context, Panel, Spec, num, render
-from reporter.report.specs import quality_specs, specs
+from reporter.report.specs import specs
 from reporter.report.text import cell_name, cut
 from reporter.report.verdict import Problem, changes, decide, problems
 
@@ -34,12 +36,17 @@ class Runner:
         return self._seen[key]
 
 
-def panel(q: Runner, spec: Spec, ctx: Context) -> Panel:
-    frame = q(spec.query, spec.params)
-    if spec.prepare is not None:
-        frame = spec.prepare(frame, ctx)
-    chart = spec.chart(frame, ctx) if spec.chart is not None and not frame.is_empty() else None
-    return render(spec, frame, spec.sentence or q.queries[spec.query].description, chart)
+def panels(q: Runner, specs_: list[Spec], ctx: Context) -> list[Panel]:
+    shown = []
+    for spec in specs_:
+        frame = q(spec.query, spec.params)
+        if spec.prepare is not None:
+            frame = spec.prepare(frame, ctx)
+        if spec.skip_empty and frame.is_empty():
+            continue
+        chart = spec.chart(frame, ctx) if spec.chart is not None and not frame.is_empty() else None
+        shown.append(render(spec, frame, spec.sentence or q.queries[spec.query].description, chart))
+    return shown
 
 
 def _reconciliation(result: IngestResult) -> Panel:
@@ -96,10 +103,11 @@ def build_page(
     period: tuple[dt.date | None, dt.date | None],
     alerts: list[Alert] | None = None,
     notice: str | None = None,
-    labels: dict[str, str] | None = None,
+    config: Config | None = None,
 ) -> ReportPage:
     q = Runner(con, queries)
-    labels = labels or {}
+    config = config or Config()
+    labels, timeout = config.regions, config.delivery.receipt_timeout_minutes
     first, last = con.execute("SELECT min(date), max(date) FROM message_counts").fetchall()[0]
     start, end = period[0] or first, period[1] or last
     span = "no messages" if start is None else (f"{start}" if start == end else f"{start} to {end}")
@@ -110,17 +118,19 @@ def build_page(
     headline = Headline(span, short_period(start, end), str(last or ""), messages, failures, rate)
     ranked = problems(q("code_changes"), limit=None)
     verdict = decide(changes(q("comparison")), ranked, labels)
-    panels = [panel(q, s, ctx) for s in specs(ctx)]
-    panels += [panel(q, s, ctx) for s in quality_specs()[:1]]
-    panels += [_reconciliation(result), *(panel(q, s, ctx) for s in quality_specs()[1:])]
+    quality = quality_specs()
+    shown = panels(q, [*specs(ctx), *delivery_specs(timeout), quality[0]], ctx)
+    shown += [_reconciliation(result), *panels(q, quality[1:], ctx)]
     return ReportPage(
         title=f"Delivery report, {span}",
         headline=headline,
         verdict=verdict,
-        tiles=tiles(q("daily_totals"), last, {}),
+        tiles=tiles(
+            q("daily_totals"), last, delivery_figures(q("delivery_times", (("level", "date"),)), last)
+        ),
         problems=[_problem_view(p, labels) for p in ranked[:3]],
-        panels=panels,
-        charts=[p.chart for p in panels if p.chart],
+        panels=shown,
+        charts=[p.chart for p in shown if p.chart],
         alerts=_alert_views(alerts or [], labels),
         notice=notice,
     )

@@ -79,7 +79,7 @@ def tiles(totals: pl.DataFrame, day: dt.date | None, delivery: dict[str, float |
     for name, part, bad_up in (
         ("Delivered", "delivered", False),
         ("Failed", "failures", True),
-        ("No final receipt", "without_receipt", True),
+        ("Still no receipt", "without_receipt", True),
     ):
         lines, moved = _rate_changes(today, before, base, _share(part), label)
         worse = None if moved is None else (moved >= 1.0 if bad_up else moved <= -1.0)
@@ -89,15 +89,27 @@ def tiles(totals: pl.DataFrame, day: dt.date | None, delivery: dict[str, float |
         result.append(Tile(name, value, lines, worse))
     for key, name in (("p50", "Median time to delivery"), ("p95", "95% delivered within")):
         if delivery.get(key) is not None:
-            result.append(Tile(name, seconds(delivery[key]), delivery_lines(delivery, key)))
+            result.append(Tile(name, seconds(delivery[key]), delivery_lines(delivery, key, label)))
     return result
 
 
-def delivery_lines(delivery: dict[str, float | None], key: str) -> list[str]:
-    lines = []
-    for when in ("previous", "baseline"):
-        before = delivery.get(f"{key}_{when}")
-        if before:
-            now = delivery[key] or 0.0
-            lines.append(f"{100 * (now / before - 1):+.0f}% vs {delivery.get(f'{when}_label', when)}")
-    return lines or ["no earlier day"]
+def delivery_figures(frame: pl.DataFrame, day: dt.date | None) -> dict[str, float | None]:
+    """The day's p50/p95 seconds (delivery_times at level date), and the previous day's when the run has it.
+
+    Quantiles cannot be pooled, so the baseline of a delivery time is the previous day only.
+    """
+    rows = {r["date"]: r for r in frame.filter(pl.col("level") == "date").iter_rows(named=True)}
+    if day is None or day not in rows:
+        return {}
+    figures = {"p50": rows[day]["p50_seconds"], "p95": rows[day]["p95_seconds"]}
+    before = rows.get(day - dt.timedelta(days=1))
+    if before is not None:
+        figures |= {"p50_previous": before["p50_seconds"], "p95_previous": before["p95_seconds"]}
+    return figures
+
+
+def delivery_lines(delivery: dict[str, float | None], key: str, label: str) -> list[str]:
+    before = delivery.get(f"{key}_previous")
+    if not before:
+        return ["no earlier day in this run"]
+    return [f"{100 * ((delivery[key] or 0.0) / before - 1):+.0f}% vs {label}"]

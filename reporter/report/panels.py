@@ -62,6 +62,7 @@ class Spec:
     email_rows: int = 10  # rows in the email; 0: the table is in report.html only
     in_email: bool = True
     rest: str = "report.html"  # where the rows beyond the cap are
+    skip_empty: bool = False  # no panel at all when the query returns no rows (e.g. no carriers)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from reporter.report.text import channel_name, code, cut, percent, points, regio
 from reporter.report.verdict import MIN_POINTS, SIGNIFICANCE, changes, is_better, is_worse
 
 CLASS_ORDER = list(charts.CLASS_COLOURS)
-FAILED = ("failed", "undelivered")
 
 
 def _state(frame: pl.DataFrame) -> pl.DataFrame:
@@ -177,11 +176,11 @@ def _per_period_chart(frame: pl.DataFrame, ctx: Context) -> Chart | None:
     return charts.trend_by_class(frame["period"].to_list(), series, "hour" if ctx.one_day else "day")
 
 
-def _named(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+def named(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     return frame.with_columns(pl.col("channel").map_elements(channel_name, pl.String))
 
 
-def _rate(value: object) -> str:
+def rate(value: object) -> str:
     return percent(value)
 
 
@@ -202,7 +201,7 @@ def specs(ctx: Context) -> list[Spec]:
                 Col("date", "Day", str),
                 num("messages", "Messages"),
                 num("failures", "Failed"),
-                num("rate", "Failure rate", _rate),
+                num("rate", "Failure rate", rate),
                 num("usual", "Usual range", str),
             ),
             sentence="Failed or undelivered share of each day's messages, from the stored daily breakdowns; "
@@ -219,8 +218,8 @@ def specs(ctx: Context) -> list[Spec]:
             (
                 Col("name", "Channel", str),
                 num("messages", "Messages"),
-                num("rate", "Failure rate", _rate),
-                num("base_rate", "Baseline", _rate),
+                num("rate", "Failure rate", rate),
+                num("base_rate", "Baseline", rate),
                 num("points", "Change", points),
                 Col("state", "Verdict", str, email=False),
             ),
@@ -241,11 +240,11 @@ def specs(ctx: Context) -> list[Spec]:
             (
                 Col("where", "Channel and region", str),
                 num("messages", "Messages"),
-                num("rate", "Failure rate", _rate),
-                num("base_rate", "Baseline", _rate),
+                num("rate", "Failure rate", rate),
+                num("base_rate", "Baseline", rate),
                 num("points", "Change", points),
                 Col("state", "Verdict", str, email=False),
-                num("previous_day_rate", "Previous day", _rate, email=False),
+                num("previous_day_rate", "Previous day", rate, email=False),
                 num("baseline_days", "Baseline days", email=False),
             ),
             prepare=_cells,
@@ -261,7 +260,7 @@ def specs(ctx: Context) -> list[Spec]:
                 Col("status_code", "Code", code),
                 Col("code_message", "Meaning", _where_code),
                 num("failures", "Failed"),
-                num("share_of_failures", "Share of failures", _rate),
+                num("share_of_failures", "Share of failures", rate),
                 Col("failure_category", "Category", str, email=False),
                 Col("step", "Next step", str, email=False),
             ),
@@ -294,7 +293,7 @@ def specs(ctx: Context) -> list[Spec]:
             (
                 Col("failure_category", "Category", str),
                 num("failures", "Failed"),
-                num("share_of_failures", "Share of failures", _rate),
+                num("share_of_failures", "Share of failures", rate),
                 Col("any_retryable", "Retryable", lambda v: "some" if v else "no"),
             ),
             totals={},
@@ -324,14 +323,14 @@ def specs(ctx: Context) -> list[Spec]:
             "rollups",
             (
                 Col("channel", "Channel", str),
-                num("day_rate", "Day", _rate),
-                num("week_rate", "Week to date", _rate),
-                num("month_rate", "Month to date", _rate),
+                num("day_rate", "Day", rate),
+                num("week_rate", "Week to date", rate),
+                num("month_rate", "Month to date", rate),
                 num("month_messages", "Messages this month"),
                 num("day_messages", "Messages on the day", email=False),
                 num("week_messages", "Messages this week", email=False),
             ),
-            prepare=_named,
+            prepare=named,
             email_rows=0,
         ),
         Spec(
@@ -351,99 +350,5 @@ def specs(ctx: Context) -> list[Spec]:
             cap=20,
             in_email=False,
             rest="extracts/by_channel_region_class.parquet",
-        ),
-    ]
-
-
-def _countries(frame: pl.DataFrame, ctx: Context) -> pl.DataFrame:
-    return (
-        frame.group_by("destination_country")
-        .agg(pl.col("messages", "failures").sum())
-        .with_columns((pl.col("failures") / pl.col("messages")).alias("failure_rate"))
-        .sort(["messages", "destination_country"], descending=[True, False])
-    )
-
-
-def quality_specs() -> list[Spec]:
-    """Destination countries, data quality and the appendix: after the delivery panels."""
-    return [
-        Spec(
-            "countries",
-            "Destination countries",
-            "destination_countries",
-            (
-                Col("destination_country", "Country", lambda v: cut(v, 30) if v else "unknown"),
-                num("messages", "Messages"),
-                num("failures", "Failed"),
-                num("failure_rate", "Failure rate", _rate),
-            ),
-            sentence="Messages, failures and failure rate per destination country (from the E.164 number) "
-            "for SMS, MMS, WhatsApp and Voice.",
-            prepare=_countries,
-            totals={"failure_rate": ("failures", "messages")},
-            cap=12,
-            email_rows=5,
-            rest="the warehouse view destination_countries",
-        ),
-        Spec(
-            "findings",
-            "Data quality: findings",
-            "data_quality",
-            (
-                Col("finding", "Finding", str),
-                Col("detail", "Detail", lambda v: cut(v, 40)),
-                num("count", "Count"),
-            ),
-        ),
-        Spec(
-            "quarantine",
-            "Quarantined rows (first 10)",
-            "quarantine_sample",
-            (
-                Col("file", "File", lambda v: cut(v, 40)),
-                num("line", "Line"),
-                Col("reason", "Reason", str),
-                Col("raw", "Raw text (masked)", lambda v: cut(v, 80)),
-            ),
-            sentence="Rows that could not be used, with the file, line and reason; phone numbers and email "
-            "addresses are masked. All are in extracts/quarantine.parquet.",
-            params=(("limit", "10"),),
-            in_email=False,
-        ),
-        Spec(
-            "senders",
-            "Senders with the most failures",
-            "top_senders",
-            (
-                Col("channel", "Channel", str),
-                Col("sender", "Sender", lambda v: cut(v, 30)),
-                num("messages", "Messages"),
-                num("failures", "Failed"),
-                num("failure_rate", "Failure rate", _rate),
-            ),
-            prepare=_named,
-            params=(("limit", "8"),),
-            email_rows=5,
-        ),
-        Spec(
-            "appendix",
-            "Appendix: status codes seen",
-            "codes_seen",
-            (
-                Col("channel", "Channel", str),
-                Col("status_code", "Code", code),
-                Col("code_source", "Found in", str),
-                Col("status_class", "Class", str),
-                Col("failure_category", "Category", lambda v: str(v or "")),
-                Col("message", "Meaning", lambda v: cut(v, 50)),
-                num("source_line", "Document line", code),
-                num("events", "Events"),
-            ),
-            sentence="Every (channel, code) the period's events carried, with its documented message, "
-            "classification, the line of the vendor's document and events.",
-            prepare=_named,
-            cap=50,
-            in_email=False,
-            rest="the warehouse view codes_seen",
         ),
     ]

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reporter.codes.channels import CHANNELS
+from reporter.labels import channel_label, country_name, region_label
 
 CUT_MARK = "…(cut)"
 TEXT_LIMIT = 60  # characters of a log-derived value shown in a table cell
-# Short names: "In-App Messaging and Live Chat" is the document's heading, too long for a chart label.
-CHANNEL_NAMES = {c.key: c.name for c in CHANNELS} | {
-    "inapp": "In-App",
-    "gbm": "Google Business",
-    "apple": "Apple Messages",
-    "twitter": "Twitter DM",
-}
 
 Format = Callable[[object], str]
 
@@ -71,15 +64,19 @@ def seconds(value: object) -> str:
 
 def channel_name(key: object) -> str:
     """One spelling per channel ("SMS", "WhatsApp"), whatever the logs said."""
-    return CHANNEL_NAMES.get(str(key), cut(key, 24))
+    return cut(channel_label(str(key)), 30)
 
 
 def region_name(key: object, labels: dict[str, str] | None = None) -> str:
-    """The config's label for a region (`[regions] in = "India"`), else the key in capitals ("IN")."""
-    text = cut(key, 24)
+    """The config's label for a region (`[regions] in = "India"`), else the built-in one, else the key."""
     if labels and str(key) in labels:
         return cut(labels[str(key)], 24)
-    return text.upper() if len(text) <= 3 else text
+    return cut(region_label(None if key is None else str(key)), 24)
+
+
+def country(iso2: object) -> str:
+    """A destination country's name ("IN" -> "India"); "Unknown" when the number had none."""
+    return cut(country_name(None if iso2 is None else str(iso2)), 30)
 
 
 def cell_name(channel: object, region: object, labels: dict[str, str] | None = None) -> str:

@@ -182,7 +182,7 @@ def decide(cells: list[Change], codes: list[Problem], labels: dict[str, str] | N
     if is_better(total, SIGNIFICANCE):
         return _verdict("better", f"{summary}, {p_text(total.p_better)}.")
     tested = sum(c.tested for c in cells)
-    return _verdict("usual", f"{summary}; no channel and region of the {tested} tested is out of its range.")
+    return _verdict("usual", f"{summary}; none of the {tested} channels and regions tested is out of range.")
 
 
 @dataclass(frozen=True)

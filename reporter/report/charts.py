@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 
 BLUE, SKY, VERMILLION, ORANGE, GREY = "#0072B2", "#56B4E9", "#D55E00", "#E69F00", "#999999"
@@ -35,7 +35,9 @@ CLASS_COLOURS = {
     "unknown": "#555555",
 }
 STATE_COLOURS = {"worse": VERMILLION, "better": BLUE, "usual": GREY, "no baseline": "#DDDDDD"}
-WIDTH_IN, DPI, SCALE = 6.2, 100, 2  # 620 px as laid out, drawn at 1240 px
+# 420 px as drawn (after tight cropping), shown at up to 520 px on a desktop and about 360 px on a
+# phone, so 10 pt text stays legible at either; drawn at 2x so it is sharp on phone screens.
+WIDTH_IN, DPI, SCALE = 4.2, 100, 2
 CHART_BYTES_LIMIT = 80_000  # per PNG; the email's images travel beside its HTML
 
 
@@ -60,18 +62,21 @@ def _png(figure: Figure) -> bytes:
 
 
 def thousands(ax: Axes, axis: str = "y", percent: bool = False) -> None:
-    fmt = FuncFormatter(lambda v, _: f"{v:,.1f}%" if percent else f"{v:,.0f}")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    """Axis labels with separators (20,000) or as percentages (12.5%), at most six of them."""
+    fmt = FuncFormatter(lambda v, _: f"{v:,.3g}%" if percent else f"{v:,.0f}")
+    which = ax.yaxis if axis == "y" else ax.xaxis
+    which.set_major_formatter(fmt)
+    which.set_major_locator(MaxNLocator(nbins=5))
 
 
 def _frame(ax: Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(labelsize=8)
+    ax.tick_params(labelsize=10)
 
 
 def failure_rate_trend(dates: list[str], rates: list[float], low: list[float], high: list[float]) -> Chart:
     """Failure rate per day (line) with the usual range from each day's trailing baseline (band)."""
-    figure, ax = plt.subplots(figsize=(WIDTH_IN, 2.4))
+    figure, ax = plt.subplots(layout="constrained", figsize=(WIDTH_IN, 2.4))
     x = list(range(len(dates)))
     ax.fill_between(x, [100 * v for v in low], [100 * v for v in high], color=SKY, alpha=0.35, linewidth=0)
     ax.plot(x, [100 * v for v in rates], color=VERMILLION, marker="o", markersize=3, linewidth=1.5)
@@ -80,13 +85,13 @@ def failure_rate_trend(dates: list[str], rates: list[float], low: list[float], h
     ax.set_xticks(x[::step], [d[5:] for d in dates[::step]])
     thousands(ax, percent=True)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("failed", fontsize=8)
+    ax.set_ylabel("failed", fontsize=10)
     _frame(ax)
     legend = [
         Patch(color=VERMILLION, label="failure rate"),
         Patch(color=SKY, alpha=0.35, label="usual range"),
     ]
-    ax.legend(handles=legend, fontsize=8, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1.0))
+    ax.legend(handles=legend, fontsize=10, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1.0))
     alt = f"Failure rate per day, {dates[0]} to {dates[-1]}: " + ", ".join(
         f"{d[5:]} {100 * r:.1f}%" for d, r in zip(dates[-7:], rates[-7:], strict=True)
     )
@@ -95,7 +100,7 @@ def failure_rate_trend(dates: list[str], rates: list[float], low: list[float], h
 
 def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str]]) -> Chart:
     """Bars: each channel's failure rate, coloured by its state against its baseline (tick: baseline)."""
-    figure, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * max(len(rows), 3) + 0.9))
+    figure, ax = plt.subplots(layout="constrained", figsize=(WIDTH_IN, 0.28 * max(len(rows), 3) + 0.9))
     shown = rows[::-1]
     y = list(range(len(shown)))
     values = [100 * r[1] for r in shown]
@@ -104,7 +109,7 @@ def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str
     if bases:
         ax.scatter([b for _, b in bases], [i for i, _ in bases], marker="|", s=160, color="#222222", zorder=3)
     for i, v in zip(y, values, strict=True):
-        ax.text(v, i, f" {v:.1f}%", va="center", fontsize=8)
+        ax.text(v, i, f" {v:.1f}%", va="center", fontsize=10)
     ax.set_yticks(y, [r[0] for r in shown])
     thousands(ax, "x", percent=True)
     _frame(ax)
@@ -112,7 +117,7 @@ def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str
     handles: list[Artist] = [Patch(color=STATE_COLOURS[s], label=s) for s in states]
     if bases:
         handles.append(Line2D([], [], marker="|", linestyle="", color="#222222", label="baseline"))
-    ax.legend(handles=handles, fontsize=8, frameon=False, ncols=5, loc="lower left", bbox_to_anchor=(0, 1.0))
+    ax.legend(handles=handles, fontsize=10, frameon=False, ncols=5, loc="lower left", bbox_to_anchor=(0, 1.0))
     alt = "Failure rate by channel against its baseline: " + ", ".join(
         f"{r[0]} {100 * r[1]:.1f}% ({r[3]})" for r in rows
     )
@@ -121,7 +126,7 @@ def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str
 
 def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) -> Chart:
     """Stacked bars: messages per day (or hour) by final status class; legend above the bars."""
-    figure, ax = plt.subplots(figsize=(WIDTH_IN, 2.6))
+    figure, ax = plt.subplots(layout="constrained", figsize=(WIDTH_IN, 3.2))
     bottom = [0] * len(periods)
     for klass, colour in CLASS_COLOURS.items():
         values = series.get(klass)
@@ -130,7 +135,7 @@ def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) 
         ax.bar(periods, values, bottom=bottom, color=colour, label=klass)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     thousands(ax)
-    ax.legend(fontsize=8, ncols=4, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0))
+    ax.legend(fontsize=9, ncols=3, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0))
     ax.tick_params(axis="x", rotation=45 if len(periods) > 8 else 0)
     _frame(ax)
     span = f"{periods[0]} to {periods[-1]}" if periods else "no data"
@@ -140,14 +145,14 @@ def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) 
 
 def top_codes(rows: list[tuple[str, int]]) -> Chart:
     """Horizontal bars: the failure codes with the most messages."""
-    figure, ax = plt.subplots(figsize=(WIDTH_IN, 0.28 * max(len(rows), 3) + 0.6))
+    figure, ax = plt.subplots(layout="constrained", figsize=(WIDTH_IN, 0.28 * max(len(rows), 3) + 0.6))
     labels = [r[0] for r in rows][::-1]
     values = [r[1] for r in rows][::-1]
     ax.barh(labels, values, color=VERMILLION, height=0.7)
     for i, v in enumerate(values):
-        ax.text(v, i, f" {v:,}", va="center", fontsize=8)
+        ax.text(v, i, f" {v:,}", va="center", fontsize=10)
     thousands(ax, "x")
-    ax.set_xlabel("failed or undelivered messages", fontsize=8)
+    ax.set_xlabel("failed or undelivered messages", fontsize=10)
     _frame(ax)
     alt = "Top failure codes: " + ", ".join(f"{label} {n:,}" for label, n in rows)
     return Chart("top-failure-codes", alt, _png(figure))

@@ -247,6 +247,9 @@ def specs(ctx: Context) -> list[Spec]:
                 num("previous_day_rate", "Previous day", rate, email=False),
                 num("baseline_days", "Baseline days", email=False),
             ),
+            sentence=f"Each channel and region{day} against its baseline (up to 7 days before, pooled), "
+            "the worse first; the full table, with the previous day and the days the baseline holds, "
+            "is in report.html.",
             prepare=_cells,
             cap=25,
             email_rows=8,
@@ -305,12 +308,15 @@ def specs(ctx: Context) -> list[Spec]:
             (
                 Col("period", unit.capitalize(), str),
                 num("total", "Messages"),
-                num("delivered_or_read", "Delivered"),
-                num("failures", "Failed"),
+                num("read", "Read"),
+                num("delivered", "Delivered"),
+                num("failed", "Failed"),
+                num("undelivered", "Undelivered"),
                 num("no_receipt", "No receipt"),
-                *(num(c, c.capitalize(), email=False) for c in CLASS_ORDER),
+                num("unknown", "Unknown"),
             ),
-            sentence=f"Messages per {unit} of their first event (config time zone), by final status class.",
+            sentence=f"Messages per {unit} of their first event (config time zone), by final status class "
+            "(no receipt: still submitted or queued).",
             prepare=_per_period,
             chart=_per_period_chart,
             totals={},

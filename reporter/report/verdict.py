@@ -121,7 +121,11 @@ class Verdict:
     level: str  # worse, better, usual, none
     word: str
     icon: str
-    sentence: str
+    detail: str  # what the word is about: where, how much, against which baseline
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.icon} {self.word}: {self.detail}"
 
 
 _STYLE = {
@@ -134,7 +138,7 @@ _STYLE = {
 
 def _verdict(level: str, detail: str) -> Verdict:
     word, icon = _STYLE[level]
-    return Verdict(level, word, icon, f"{icon} {word}: {detail}")
+    return Verdict(level, word, icon, detail)
 
 
 def _total(cells: list[Change]) -> Change:

@@ -152,15 +152,56 @@ def ingest(
 @click.option("--days", type=click.IntRange(min=1), default=1, show_default=True, help="Days to span.")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2026-11-23", show_default=True)
 @click.option("--files", type=click.IntRange(min=1), default=1, show_default=True, help="Files to write.")
-def generate(events: int, fmt: str, out: Path, seed: int, days: int, start: Any, files: int) -> None:
+@click.option(
+    "--realistic",
+    is_flag=True,
+    help="Failure rates per channel and region, missing receipts, daily/weekly volume, delivery latencies.",
+)
+@click.option(
+    "--incident",
+    metavar="DATE:CHANNEL:REGION:CODE[:CARRIER]",
+    help="One code spiking on one day, e.g. 2026-11-25:sms:us:7203:AT&T.",
+)
+@click.option(
+    "--incident-rate",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.3,
+    show_default=True,
+    help="Share of the incident's messages that fail with its code instead of being delivered.",
+)
+def generate(
+    events: int,
+    fmt: str,
+    out: Path,
+    seed: int,
+    days: int,
+    start: Any,
+    files: int,
+    realistic: bool,
+    incident: str | None,
+    incident_rate: float,
+) -> None:
     """Write realistic synthetic delivery logs (multi-event lifecycles) for tests and benchmarks.
 
     Prints the files written, one per line. Codes come from the code dimension; webhook bodies
     are written under region=<r>/ folders, as the vendor's payload carries no region.
     """
+    from reporter.generate import Incident
     from reporter.generate import generate as write_logs
 
-    for path in write_logs(out, events, fmt, seed=seed, days=days, start=start.date(), files=files):
+    spike = Incident.parse(incident, incident_rate) if incident else None
+    written = write_logs(
+        out,
+        events,
+        fmt,
+        seed=seed,
+        days=days,
+        start=start.date(),
+        files=files,
+        realistic=realistic,
+        incident=spike,
+    )
+    for path in written:
         click.echo(str(path))
 
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from reporter.codes import channel_key
-from reporter.generate import generate
+from reporter.generate import Incident, generate
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(tempfile.mkdtemp(prefix="sample-logs-"))
@@ -220,6 +220,26 @@ def parquet() -> tuple[Sample, list[Bad]]:
     return Sample(name, 899, about), [Bad(name, 450, 450, "missing status code", "status_code is null")]
 
 
+# The story `make report` should find: on the last day, 7203 Unknown Subscriber spikes for AT&T's
+# SMS numbers in the US, over eight days of realistic traffic (the baseline of the days before).
+INCIDENT = Incident(day=DAY3, channel="sms", region="us", code=7203, carrier="AT&T", rate=0.9)
+INCIDENT_START, INCIDENT_DAYS, INCIDENT_EVENTS = dt.date(2026, 11, 18), 8, 7000
+
+
+def incident_csv() -> tuple[Sample, list[Bad]]:
+    name = "events-2026-11-18-to-25-incident.csv"
+    path = generate(
+        WORK / "incident", INCIDENT_EVENTS, "csv", seed=110, days=INCIDENT_DAYS, start=INCIDENT_START,
+        realistic=True, incident=INCIDENT,
+    )[0]  # fmt: skip
+    shutil.copyfile(path, HERE / name)
+    about = (
+        "realistic traffic over 8 days (`reporter generate --realistic`), with an incident on 2026-11-25: "
+        "7203 Unknown Subscriber fails about 90% of AT&T's US SMS that would have been delivered"
+    )
+    return Sample(name, INCIDENT_EVENTS, about), []
+
+
 def webhooks() -> tuple[list[Sample], list[Bad]]:
     """Webhook bodies carry no region: it comes from the `region=` folder, as in the real system."""
     root = HERE / "webhooks"
@@ -251,9 +271,10 @@ def readme(samples: list[Sample], bad: list[Bad]) -> str:
     return f"""# sample_logs
 
 Synthetic delivery logs for 2026-11-23 to 2026-11-25 (UTC), every channel and region, in every input
-format, with a few deliberately bad rows. **Generated: do not edit by hand.** Edit `make_samples.py` and
-run `.venv/bin/python sample_logs/make_samples.py` from the repository root: it rewrites every file below
-and this README, with the same bytes on every run.
+format, with a few deliberately bad rows, and eight days of realistic traffic (2026-11-18 to 2026-11-25)
+with an incident on the last day for the report to find. **Generated: do not edit by hand.** Edit
+`make_samples.py` and run `.venv/bin/python sample_logs/make_samples.py` from the repository root: it
+rewrites every file below and this README, with the same bytes on every run.
 
 Good rows come from `reporter.generate`: multi-event lifecycles per message (7501 Submitted, then 7500
 Delivered, 7502 Read where the channel documents it, or a failure code from the code dimension; some
@@ -263,6 +284,11 @@ retries delivered after a failure; 1001 Queued first on some Apple messages; a f
 `event_time,message_id,channel,status_code,status_description,region,destination,sender,tenant`; Parquet
 the canonical names. Channel spellings vary (`SMS`, `WhatsApp`, `e-mail`, `ABC`...); text timestamps are
 ISO 8601 with `Z`, `+00:00` or `+05:30`.
+
+The incident file is `reporter generate --realistic` traffic (failure rates per channel and region,
+missing receipts, daily and weekly volume, delivery latencies per channel) with
+`Incident(day=2026-11-25, channel="sms", region="us", code=7203, carrier="AT&T", rate=0.9)`: on that day
+7203 Unknown Subscriber is the final status of far more US SMS than on the seven days before.
 
 ## Files ({sum(s.good for s in samples)} good events)
 
@@ -289,7 +315,18 @@ def write_all() -> None:
         old.unlink()
     samples: list[Sample] = []
     bad: list[Bad] = []
-    for build in (comma_csv, semicolon_csv, multiline_csv, gzip_csv, ndjson, zst_ndjson, json_array, parquet):
+    builds = (
+        comma_csv,
+        semicolon_csv,
+        multiline_csv,
+        gzip_csv,
+        ndjson,
+        zst_ndjson,
+        json_array,
+        parquet,
+        incident_csv,
+    )
+    for build in builds:
         sample, found = build()
         samples.append(sample)
         bad += found

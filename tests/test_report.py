@@ -93,7 +93,7 @@ def test_title_verdict_and_tiles_match_the_extracts(run_dir):
     messages = messages_of(run_dir)
     html = (run_dir / "report.html").read_text()
     title = re.search(r"<h1[^>]*>(.*?)</h1>", html)
-    assert title is not None and title.group(1) == "Delivery report, 2026-11-23 to 2026-11-25"
+    assert title is not None and title.group(1) == "Delivery report, 2026-11-18 to 2026-11-25"
     report = Report(html)
     verdict = next(p for p in report.paragraphs if p.split(" ")[0] in ("▲", "▼", "●", "○"))
     assert re.match(r"(▲ Worse than usual|▼ Better than usual|● Usual|○ No baseline yet): ", verdict)

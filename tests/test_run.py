@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from reporter.cli import cli
 from reporter.queries import load_queries
 from tests.conftest import ROOT
+from tests.test_sample_logs import SAMPLE_EVENTS
 
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
 CONTRACT = [
@@ -47,17 +48,18 @@ def test_run_writes_every_file_of_the_contract(run_dir):
     for name in CONTRACT:
         assert (run_dir / name).is_file(), name
     days = sorted(p.name for p in (run_dir / "extracts" / "messages").iterdir())
-    assert days == ["date=2026-11-23", "date=2026-11-24", "date=2026-11-25"]
+    # The incident sample spans 2026-11-18 to 2026-11-25; the other samples 2026-11-23 to 2026-11-25.
+    assert days == [f"date=2026-11-{d}" for d in range(18, 26)]
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["reconciliation"]["balanced"] is True
-    assert manifest["reconciliation"]["accepted"] == 6097
+    assert manifest["reconciliation"]["accepted"] == SAMPLE_EVENTS
 
 
 def test_messages_extract_agrees_with_the_breakdown(run_dir):
     messages = pl.read_parquet(run_dir / "extracts" / "messages" / "**" / "*.parquet", hive_partitioning=True)
     cells = pl.read_parquet(run_dir / "extracts" / "by_channel_region_class.parquet")
     assert messages.height == cells["messages"].sum()
-    assert messages["events"].sum() == cells["events"].sum() == 6097
+    assert messages["events"].sum() == cells["events"].sum() == SAMPLE_EVENTS
     assert messages["destination"].str.contains(r"^\+\d{1,3}\*+\d{3}$|^\*\*\*@|^\*").all()
 
 
@@ -229,3 +231,22 @@ def test_a_tiny_memory_limit_gives_the_same_extracts(tmp_path):
 
     assert digests(free) == digests(tight)
     assert not [p for p in tmp_path.iterdir() if ".spill." in p.name]  # the spill folder is removed
+
+
+def test_the_sample_incident_is_there_to_find(run_dir):
+    """sample_logs' incident (7203 for AT&T's US SMS on 2026-11-25) leads the comparison and the codes."""
+    wh = str(run_dir / "warehouse.duckdb")
+    rows = json.loads(invoke("query", "comparison", "--warehouse", wh, "--format", "json").stdout)
+    # Impact: failures above what the cell's baseline rate predicts for its messages.
+    worst = max(rows, key=lambda r: r["failures"] - (r["baseline_rate"] or 0) * r["messages"])
+    assert (worst["channel"], worst["region"]) == ("sms", "us")
+    codes = pl.read_parquet(run_dir / "extracts" / "daily_codes.parquet")
+    last_day = codes.filter(pl.col("date") == pl.date(2026, 11, 25)).sort("messages", descending=True)
+    assert last_day.select("channel", "region", "status_code").row(0) == ("sms", "us", 7203)
+    carriers = json.loads(invoke("query", "carriers", "--param", "start=2026-11-25", "--warehouse", wh,
+                                 "--format", "json").stdout)  # fmt: skip
+    assert (carriers[0]["channel"], carriers[0]["destination_country"], carriers[0]["carrier"]) == (
+        "sms",
+        "US",
+        "AT&T",
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,9 @@ from reporter.ingest import ingest
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "sample_logs"
+# Good events by construction (make_samples.py): 6,097 in the format samples, 7,000 in the incident file.
+SAMPLE_EVENTS = 6097 + 7000
+INCIDENT_FILE = SAMPLES / "events-2026-11-18-to-25-incident.csv"
 
 # The deliberately bad rows, as sample_logs/README.md lists them: (file, record, reason).
 BAD_ROWS = {
@@ -54,7 +60,7 @@ def test_sample_logs_reconcile_with_exactly_the_documented_bad_rows(samples):
     assert got == BAD_ROWS
     totals = result.totals()
     assert totals["quarantined"] == len(BAD_ROWS)
-    assert totals["accepted"] == 6097  # the good events sample_logs/README.md lists
+    assert totals["accepted"] == SAMPLE_EVENTS  # the good events sample_logs/README.md lists
     assert totals["rows_read"] == totals["accepted"] + totals["quarantined"]
     assert all(f.reconciles() for f in result.files)
 
@@ -84,3 +90,26 @@ def test_one_million_generated_events_in_four_formats_reconcile(tmp_path: Path):
     assert totals["quarantined"] == 0
     assert totals["unique"] + totals["duplicates"] == totals["accepted"]
     assert con.execute("SELECT count(*) FROM events").fetchone() == (totals["unique"],)
+
+
+def test_the_incident_sample_spikes_7203_for_att_sms_in_the_us_on_its_last_day():
+    """Read with the csv module alone: the incident's failure events per day, and whose numbers they hit.
+
+    About 7,000 / 2.1 / 8 = 415 messages a day, a third SMS, a third of those in the US, half from
+    AT&T's numbers and most of them delivered: 90% of those fail with 7203 on 2026-11-25, some 15 or
+    more, where the days before see 7203 on US SMS rarely (a few US/Canada codes lead there).
+    """
+    with INCIDENT_FILE.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 7000
+    for row in rows:  # some India-hosted rows are in local time (+05:30)
+        row["eventTime"] = dt.datetime.fromisoformat(row["eventTime"]).astimezone(dt.UTC).isoformat()
+    hits = [
+        r for r in rows if r["statusCode"] == "7203" and r["channel"].lower() == "sms" and r["region"] == "us"
+    ]
+    per_day = Counter(r["eventTime"][:10] for r in hits)
+    assert set(r["eventTime"][:10] for r in rows) == {f"2026-11-{d}" for d in range(18, 26)}
+    assert per_day["2026-11-25"] >= 15
+    assert all(per_day[f"2026-11-{d}"] <= 3 for d in range(18, 25)), per_day
+    on_the_day = Counter(r["carrier"] for r in hits if r["eventTime"].startswith("2026-11-25"))
+    assert on_the_day.most_common(1)[0][0] == "AT&T" and on_the_day["AT&T"] >= 0.8 * sum(on_the_day.values())

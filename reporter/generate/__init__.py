@@ -19,9 +19,10 @@ import polars as pl
 
 from reporter.errors import UsageError
 from reporter.generate.model import UNDOCUMENTED_CODE, Plan, make_events, make_messages, make_plan
+from reporter.generate.traffic import Incident
 from reporter.generate.writers import Sink
 
-__all__ = ["CHUNK_MESSAGES", "FORMATS", "UNDOCUMENTED_CODE", "generate"]
+__all__ = ["CHUNK_MESSAGES", "FORMATS", "UNDOCUMENTED_CODE", "Incident", "generate"]
 
 FORMATS = ("csv", "ndjson", "json", "parquet", "webhook")
 _EXTENSION = {"csv": "csv", "ndjson": "ndjson", "json": "json", "parquet": "parquet", "webhook": "ndjson"}
@@ -47,18 +48,28 @@ def generate(
     days: int = 1,
     start: dt.date = dt.date(2026, 11, 23),
     files: int = 1,
+    realistic: bool = False,
+    incident: Incident | None = None,
 ) -> list[Path]:
     """Write `events` synthetic delivery events in `fmt` under `out_dir`; return the files written.
 
     Events spread over `days` UTC days from `start` and split by position into `files` files
     (`events.<ext>`, or `events-0001.<ext>`...). Webhook bodies carry no region, so they go to
     `region=<r>/` folders, as a hive partition would deliver them. Same arguments, same bytes.
+
+    `realistic=True`: failure rates per channel and region, missing receipts per channel, daily
+    and weekly seasonality in volume and delivery latencies per channel (reporter/generate/traffic.py).
+    `incident`: one code spiking on one day, e.g. a story for the report to find::
+
+        generate(out, 5_000, "csv", seed=13, days=8, start=dt.date(2026, 11, 18), realistic=True,
+                 incident=Incident(day=dt.date(2026, 11, 25), channel="sms", region="us",
+                                   code=7203, carrier="AT&T", rate=0.3))
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if events < 0 or days < 1 or files < 1:
         raise UsageError(f"events must be >= 0, days and files >= 1 (got {events}, {days}, {files})")
-    plan = make_plan(seed, events, start, days, files)
+    plan = make_plan(seed, events, start, days, files, realistic, incident)
     by = ["file", "region"] if fmt == "webhook" else ["file"]
     with contextlib.ExitStack() as stack:
         sink = Sink(stack, fmt, seed)

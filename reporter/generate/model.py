@@ -18,7 +18,9 @@ import polars as pl
 import pyarrow as pa
 
 from reporter.codes import CHANNEL_KEYS, build_dimension
+from reporter.errors import UsageError
 from reporter.generate.hashing import bits, keyed, pick, uniform
+from reporter.generate.traffic import Incident, delivery_seconds, lifecycle, seasonal
 from reporter.vocabulary import FAILURE_CLASSES, PHONE_CHANNELS
 
 CHANNEL_WEIGHTS: dict[str, float] = {
@@ -99,10 +101,26 @@ class Plan:
     lookup: pl.DataFrame  # channel, code, description, status_class: the channel's row, else common
     delivered: dict[str, int]  # the channel's documented delivered code; 7500 where none is documented
     read_channels: list[str]
+    start: dt.date
+    days: int
+    realistic: bool = False  # rates, seasonality and latencies of traffic.py instead of the uniform model
+    incident: Incident | None = None
 
 
-def make_plan(seed: int, events: int, start: dt.date, days: int, files: int) -> Plan:
+def make_plan(
+    seed: int,
+    events: int,
+    start: dt.date,
+    days: int,
+    files: int,
+    realistic: bool = False,
+    incident: Incident | None = None,
+) -> Plan:
     codes = build_dimension().codes
+    if incident is not None:
+        incident.check(start, days, _CARRIERS, codes)
+        if incident.carrier is not None and incident.channel not in _CARRIER_CHANNELS:
+            raise UsageError(f"incident: carriers are known for {', '.join(_CARRIER_CHANNELS)} only")
     own = codes.filter(pl.col("channel") != "common").select("channel", "code", "message", "status_class")
     common = codes.filter(pl.col("channel") == "common").select("code", "message", "status_class")
     fallback = pl.DataFrame({"channel": CHANNEL_KEYS}).join(common, how="cross")
@@ -118,6 +136,10 @@ def make_plan(seed: int, events: int, start: dt.date, days: int, files: int) -> 
         lookup=pl.concat([own, fallback]).rename({"message": "description"}),
         delivered={**dict.fromkeys(CHANNEL_KEYS, 7500), **dict(delivered.iter_rows())},
         read_channels=own.filter(pl.col("status_class") == "read")["channel"].to_list(),
+        start=start,
+        days=days,
+        realistic=realistic,
+        incident=incident,
     )
 
 
@@ -150,10 +172,16 @@ def make_messages(plan: Plan, first: int, count: int) -> pl.DataFrame:
     frame = frame.with_columns(
         ci=pick(u("channel"), range(len(CHANNELS)), list(CHANNEL_WEIGHTS.values())).cast(pl.Int64),
         ri=pick(u("region"), range(len(_REGIONS)), list(REGION_WEIGHTS.values())).cast(pl.Int64),
-        life=pick(u("life"), range(7), [w for w, _ in _LIFECYCLES[:7]]).cast(pl.Int64),
+    )
+    chosen = (
+        lifecycle(u("life"), CHANNELS, _REGIONS)
+        if plan.realistic
+        else pick(u("life"), range(7), [w for w, _ in _LIFECYCLES[:7]])
     )
     frame = frame.with_columns(
-        channel=pl.lit(pl.Series(CHANNELS)).gather("ci"), region=pl.lit(pl.Series(_REGIONS)).gather("ri")
+        channel=pl.lit(pl.Series(CHANNELS)).gather("ci"),
+        region=pl.lit(pl.Series(_REGIONS)).gather("ri"),
+        life=chosen.cast(pl.Int64),
     )
     life = pl.when((life == _READ) & ~channel.is_in(plan.read_channels)).then(_DELIVERED).otherwise(life)
     queued = pl.when(life.is_in([_FAILED, _RETRY])).then(_QUEUED_FAILED).otherwise(_QUEUED_DELIVERED)
@@ -202,15 +230,49 @@ def _destination(seed: int) -> pl.Expr:
     )  # fmt: skip
 
 
-def _offsets(seed: int) -> list[pl.Expr]:
-    """Milliseconds from a message's first event to its k-th (k = 1..3); zero past its last step."""
+def _offsets(plan: Plan) -> list[pl.Expr]:
+    """Milliseconds from a message's first event to its k-th (k = 1..3); zero past its last step.
+
+    Realistic traffic draws the wait for a delivered receipt from the channel's latency instead.
+    """
     offsets, total = [], pl.lit(0, pl.Int64)
     for k in (1, 2, 3):
         bounds = [_STEPS[names[k]][1:] if k < len(names) else (0, 0) for _, names in _LIFECYCLES]
         low, high = (pl.lit(pl.Series([float(b[j]) for b in bounds])).gather(pl.col("life")) for j in (0, 1))
-        total = total + ((low + uniform("msg", seed, f"gap{k}") * (high - low)) * 1000).cast(pl.Int64)
+        u = uniform("msg", plan.seed, f"gap{k}")
+        gap = low + u * (high - low)
+        if plan.realistic:
+            delivered = [i for i, (_, names) in enumerate(_LIFECYCLES) if names[k : k + 1] == ("delivered",)]
+            gap = pl.when(pl.col("life").is_in(delivered)).then(delivery_seconds(u, CHANNELS)).otherwise(gap)
+        total = total + (gap * 1000).cast(pl.Int64)
         offsets.append(total.alias(f"offset{k}"))
     return offsets
+
+
+def _incident(plan: Plan, messages: pl.DataFrame) -> pl.DataFrame:
+    """Messages of the incident's scope that would have been delivered fail with its code instead.
+
+    The day is the one the message's position falls on before its own duration is set aside (a
+    message within minutes of midnight may land on the day beside). Delivered and failed lifecycles
+    have two events each, so positions, and every other message, stay as they were.
+    """
+    incident = plan.incident
+    if incident is None:
+        return messages
+    day = (pl.col("position") * plan.span_ms).cast(pl.Int64) // 86_400_000
+    scope = (
+        (pl.col("channel") == incident.channel)
+        & (pl.col("region") == incident.region)
+        & (day == (incident.day - plan.start).days)
+        & (pl.col("life") == _DELIVERED)
+        & (uniform("msg", plan.seed, "incident") < incident.rate)
+    )
+    if incident.carrier is not None:
+        scope = scope & (pl.col("carrier") == incident.carrier)
+    return messages.with_columns(
+        life=pl.when(scope).then(_FAILED).otherwise("life"),
+        fail_code=pl.when(scope).then(incident.code).otherwise("fail_code"),
+    )
 
 
 def make_events(plan: Plan, messages: pl.DataFrame, first_event: int) -> pl.DataFrame:
@@ -223,10 +285,15 @@ def make_events(plan: Plan, messages: pl.DataFrame, first_event: int) -> pl.Data
     sizes = pl.col("life").replace_strict({i: len(names) for i, (_, names) in enumerate(_LIFECYCLES)})
     # A message starts where its first event falls in the run, scaled to leave room for its own
     # duration (offset3), so every event stays inside the window.
+    # Realistic traffic maps it through the volume's daily and weekly curve.
     position = (first_event + sizes.cum_sum() - sizes).cast(pl.Float64) / plan.events
-    messages = messages.with_columns(_offsets(plan.seed)).with_columns(
-        start_ms=plan.start_ms + (position * (plan.span_ms - pl.col("offset3"))).cast(pl.Int64)
+    messages = messages.with_columns(
+        position=seasonal(position, plan.start, plan.days) if plan.realistic else position
     )
+    messages = _incident(plan, messages).with_columns(_offsets(plan))
+    messages = messages.with_columns(
+        start_ms=plan.start_ms + (pl.col("position") * (plan.span_ms - pl.col("offset3"))).cast(pl.Int64)
+    ).drop("position")
     frame = messages.join(steps, on="life", maintain_order="left_right").head(plan.events - first_event)
     k, step = pl.col("k"), pl.col("step")
     offset = pl.when(k == 0).then(0).when(k == 1).then("offset1").when(k == 2).then("offset2")

@@ -55,7 +55,7 @@ def test_csv_defuses_a_leading_tab_and_cr_too():
 
 
 @pytest.mark.parametrize("breaker", ["\v", "\u2028", "\x85", "\x1c", "\f", "\x00"])
-def test_a_subject_with_any_line_break_or_control_character_is_refused(report_dir, breaker):
+def test_a_subject_with_any_line_break_or_control_character_is_refused(report_dir, breaker):  # noqa: F811  (fixtures)
     (report_dir / "email" / "subject.txt").write_text(f"Report{breaker}Bcc: x@example.com\n")
     with pytest.raises(EmailContentError, match="one non-empty line") as caught:
         load_report_email(report_dir)
@@ -67,7 +67,7 @@ def test_a_subject_with_any_line_break_or_control_character_is_refused(report_di
         )
 
 
-def test_an_untrusted_certificate_with_a_cafile_set_says_so(report_dir, tmp_path, smtp_server, server_tls):
+def test_an_untrusted_certificate_with_a_cafile_set_says_so(report_dir, tmp_path, smtp_server, server_tls):  # noqa: F811  (fixtures)
     other = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(other))
     port = smtp_server(Inbox(), tls_context=server_tls, require_starttls=True)

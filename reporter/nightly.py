@@ -135,7 +135,7 @@ def input_files(templates: tuple[str, ...], day: dt.date) -> list[Path]:
 def _named_files(pattern: str) -> list[Path]:
     items = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
     existing = [item for item in items if Path(item).exists()]
-    return expand_inputs(existing) if existing else []
+    return expand_inputs(existing).files if existing else []
 
 
 def _held(pattern: str) -> str:

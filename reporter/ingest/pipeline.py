@@ -6,6 +6,7 @@ quarantine, the rest to `events_all`; exact duplicates are then dropped into `ev
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -24,8 +24,9 @@ from reporter.codes import (
     select_codes,
 )
 from reporter.codes.rules import FAILURE_CATEGORIES
-from reporter.errors import ExitCode, ReporterError, UsageError
+from reporter.errors import BatchError, ExitCode, ReporterError, UsageError, internal_error, printable
 from reporter.export import FORMATS, write_result
+from reporter.fsio import private_files
 from reporter.generate import FORMATS as GENERATE_FORMATS
 from reporter.vocabulary import STATUS_CLASSES
 
@@ -36,7 +37,8 @@ class ReporterGroup(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
-            code = super().main(*args, **kwargs)
+            with private_files():  # everything every command writes is private (umask 077)
+                code = super().main(*args, **kwargs)
         except click.exceptions.Abort:
             click.echo("reporter: aborted", err=True)
             sys.exit(ExitCode.TEMP_FAIL)
@@ -48,16 +50,16 @@ class ReporterGroup(click.Group):
             click.echo(f"reporter: {exc.format_message()}", err=True)
             sys.exit(ExitCode.USAGE)
         except ReporterError as exc:
-            click.echo(f"reporter: {exc}", err=True)
+            for line in exc.lines if isinstance(exc, BatchError) else [str(exc)]:
+                click.echo(f"reporter: {printable(line)}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:
-            click.echo(f"reporter: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            click.echo(f"reporter: {printable(str(exc.filename or ''))}: {exc.strerror or exc}", err=True)
             sys.exit(ExitCode.IO)
         except Exception as exc:  # a bug: still one line, never a traceback (REPORTER_DEBUG=1 shows it)
             if os.environ.get("REPORTER_DEBUG"):
                 raise
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            click.echo(f"reporter: internal error: {type(exc).__name__}: {first} (please report)", err=True)
+            click.echo(f"reporter: {printable(internal_error(exc))}", err=True)
             sys.exit(ExitCode.SOFTWARE)
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
@@ -142,6 +144,7 @@ def ingest(
     result = run_ingest(list(inputs), out, config_path, region, progress=_progress())
     if verbose:
         click.echo(reconciliation_table(result), err=True)
+    result.check_inputs()
 
 
 @cli.command()
@@ -260,6 +263,7 @@ def run_command(
     result = run(options, progress=_progress())
     if verbose:
         click.echo(reconciliation_table(result), err=True)
+    result.check_inputs()
 
 
 @cli.command()
@@ -303,7 +307,7 @@ def query(
     raw: bool,
 ) -> None:
     """Run a named query from queries/ against a warehouse (the report runs the same files)."""
-    from reporter.queries import get_query, load_queries, parse_params, run_query
+    from reporter.queries import get_query, load_queries, parse_params, run_query, sandbox
     from reporter.warehouse import open_warehouse
 
     if list_queries:
@@ -315,6 +319,7 @@ def query(
     named = get_query(name)
     values = parse_params(params, named)
     with open_warehouse(warehouse_path) as con:
+        sandbox(con, warehouse_path.parent)
         frame = run_query(con, named, values)
     write_result(frame, fmt, out, defuse=fmt == "csv" and not raw)
 
@@ -329,10 +334,11 @@ def query(
 )
 def sql(statement: str, warehouse_path: Path, fmt: str, out: Path | None, raw: bool) -> None:
     """Run one read-only SELECT against a warehouse."""
-    from reporter.queries import run_select
+    from reporter.queries import run_select, sandbox
     from reporter.warehouse import open_warehouse
 
     with open_warehouse(warehouse_path) as con:
+        sandbox(con, warehouse_path.parent)
         frame = run_select(con, statement)
     write_result(frame, fmt, out, defuse=fmt == "csv" and not raw)
 

@@ -6,6 +6,7 @@ the CLI prints it on stderr and exits with the subclass's code.
 
 from __future__ import annotations
 
+import os
 from enum import IntEnum
 
 
@@ -22,6 +23,34 @@ class ExitCode(IntEnum):
     IO = 74
     TEMP_FAIL = 75
     CONFIG = 78
+
+
+# The most severe first: when several dates of a backfill fail, the run exits with the first of these
+# among them (a bug, then the machine's disk and outputs, the config, delivery, inputs, data, retry).
+SEVERITY = (
+    ExitCode.SOFTWARE,
+    ExitCode.IO,
+    ExitCode.CANT_CREATE,
+    ExitCode.CONFIG,
+    ExitCode.UNAVAILABLE,
+    ExitCode.NO_INPUT,
+    ExitCode.DATA,
+    ExitCode.TEMP_FAIL,
+    ExitCode.USAGE,
+)
+
+
+def printable(text: str) -> str:
+    """`text` as one printable line: control characters (tab, newline, U+2028...) escaped, bytes
+    that are not UTF-8 (in file names) as \\xNN. Error lines and -v tables name files with it."""
+    text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def internal_error(exc: BaseException) -> str:
+    """One line for an error that is a bug (exit 70)."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"internal error: {type(exc).__name__}: {first} (please report)"
 
 
 class ReporterError(Exception):
@@ -112,3 +141,17 @@ class StorageError(ReporterError):
     """DuckDB could not read or write a file mid-run: a full disk while writing extracts or spilling."""
 
     exit_code = ExitCode.IO
+
+
+class UnreadableInputError(InputError):
+    """An input file or folder could not be read (the run went on without it: see the manifest)."""
+
+
+class BatchError(ReporterError):
+    """Several items failed (the dates of a backfill): one line each, the most severe exit code."""
+
+    def __init__(self, failures: list[tuple[str, int]]) -> None:
+        super().__init__("\n".join(line for line, _ in failures))
+        self.lines = [line for line, _ in failures]
+        codes = {code for _, code in failures}
+        self.exit_code = next((c for c in SEVERITY if c in codes), ExitCode.SOFTWARE)

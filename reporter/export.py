@@ -7,6 +7,7 @@ is still a valid file with its header or schema.
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,13 +17,18 @@ import polars as pl
 from reporter.errors import UsageError
 from reporter.fsio import atomic_path
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+# OWASP's list: a spreadsheet runs a cell starting with these as a formula (TAB and CR included).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def defuse_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with `'` (OWASP CSV injection)."""
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    pattern = "^[" + "".join("\\" + p for p in FORMULA_PREFIXES) + "]"
+    pattern = (
+        "^["
+        + "".join(p.encode("unicode_escape").decode() if p < " " else "\\" + p for p in FORMULA_PREFIXES)
+        + "]"
+    )
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(pattern)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c in text_columns
@@ -46,7 +52,21 @@ def _table(frame: pl.DataFrame) -> bytes:
 
 
 def _csv(frame: pl.DataFrame) -> bytes:
+    """CSV holds text: lists and structs are written as JSON text, binary values as hex."""
+    nested = [n for n, t in frame.schema.items() if t.is_nested() or t == pl.Binary]
+    if nested:
+        frame = frame.with_columns(
+            pl.Series(n, [_cell(v) for v in frame[n].to_list()], dtype=pl.String) for n in nested
+        )
     return frame.write_csv().encode()
+
+
+def _cell(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.hex()
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def _json(frame: pl.DataFrame) -> bytes:

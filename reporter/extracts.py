@@ -65,6 +65,7 @@ def manifest(result: IngestResult, extra: dict[str, Any] | None = None) -> dict[
             "polars": pl.__version__,
         },
         "inputs": [asdict(f) for f in result.files],
+        "input_findings": [asdict(f) for f in result.findings],  # links not followed, unreadable paths
         "reconciliation": {
             **totals,
             "quarantine_reasons": result.reasons,

@@ -14,6 +14,20 @@ from pathlib import Path
 
 from reporter.errors import OutputError
 
+PRIVATE_UMASK = 0o077  # outputs hold message data: readable by the job's user only
+
+
+@contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Every file and folder created inside is private (umask 077): Python's, DuckDB's and Polars'
+    alike, which is why it is the process umask and not a chmod per writer. The CLI wraps every
+    command in it; the previous umask comes back after (tests run commands in-process)."""
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:

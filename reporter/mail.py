@@ -128,10 +128,16 @@ def load_report_email(report_dir: Path) -> ReportEmail:
     html_bytes = _read(folder / "body.html")
     html = _decode(html_bytes, folder / "body.html")
     subject = _decode(_read(folder / "subject.txt"), folder / "subject.txt").strip()
-    if not subject or "\n" in subject or "\r" in subject:
+    if not one_line(subject):
         raise EmailContentError(f"{folder / 'subject.txt'}: the subject must be one non-empty line")
     text = _decode(_read(folder / "body.txt"), folder / "body.txt")
     return ReportEmail(html, text, subject, _images(folder, html), message_id(html_bytes))
+
+
+def one_line(subject: str) -> bool:
+    """A subject is one non-empty line of printable text: no line break of any kind (vertical tab,
+    U+2028...) and no control character, which a header cannot carry."""
+    return bool(subject.strip()) and all(c.isprintable() or c == " " for c in subject)
 
 
 def build_message(
@@ -144,7 +150,7 @@ def build_message(
     date: dt.datetime | None = None,
 ) -> EmailMessage:
     """multipart/alternative[text/plain, multipart/related[text/html, image/png...]]."""
-    if subject is not None and (not subject.strip() or "\n" in subject or "\r" in subject):
+    if subject is not None and not one_line(subject):
         raise UsageError("--subject must be one non-empty line")
     msg = EmailMessage()
     msg["Subject"] = subject or report.subject
@@ -201,7 +207,7 @@ def deliver(
         finally:
             _quit(client)
     except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors too
-        raise _delivery_error(server, exc) from exc
+        raise _delivery_error(server, exc, cafile) from exc
     if refused:
         raise _refused(server, refused, sent_to_others=True)
 
@@ -236,13 +242,15 @@ def _tls_context(cafile: str | None) -> ssl.SSLContext:
     return context
 
 
-def _delivery_error(server: str, exc: OSError) -> DeliveryError:
+def _delivery_error(server: str, exc: OSError, cafile: str | None = None) -> DeliveryError:
     """One line naming the server and its reply; 4xx and lost connections are transient (exit 75)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return DeliveryError(
-            f"{server}: TLS certificate not trusted: {exc.verify_message} "
-            f"(for a private CA set {CAFILE_ENV} or [smtp] cafile)"
+        hint = (
+            f"trusted by neither the system nor {cafile}"
+            if cafile
+            else f"for a private CA set {CAFILE_ENV} or [smtp] cafile"
         )
+        return DeliveryError(f"{server}: TLS certificate not trusted: {exc.verify_message} ({hint})")
     if isinstance(exc, ssl.SSLError):
         return DeliveryError(
             f"{server}: TLS failed: {exc.reason or _one_line(str(exc))} (is security right?)"

@@ -21,18 +21,21 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter.config import Config, load_config
 from reporter.errors import (
     AlertError,
+    BatchError,
+    ExitCode,
     InputError,
     LockedError,
     ReconciliationError,
     ReporterError,
     UsageError,
+    internal_error,
 )
 from reporter.extracts import write_manifest
 from reporter.ingest.sources import digest, expand_inputs
@@ -56,8 +59,9 @@ class NightlyOptions:
 @dataclass
 class DateOutcome:
     date: dt.date
-    status: str  # "published", "restated", "unchanged"
+    status: str  # "published", "restated", "unchanged", "failed"
     notes: list[str] = field(default_factory=list)
+    error: Exception | None = None  # why the date failed, or what failed after it was published
 
 
 def yesterday(zone: str, today: dt.date | None = None) -> dt.date:
@@ -131,7 +135,7 @@ def input_files(templates: tuple[str, ...], day: dt.date) -> list[Path]:
 def _named_files(pattern: str) -> list[Path]:
     items = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
     existing = [item for item in items if Path(item).exists()]
-    return expand_inputs(existing) if existing else []
+    return expand_inputs(existing).files if existing else []
 
 
 def _held(pattern: str) -> str:
@@ -193,13 +197,14 @@ def _check_quarantine_share(config: Config, day: dt.date, totals: dict[str, int]
 
 
 def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.date) -> DateOutcome:
+    """Build one date. A problem found after the date is published is kept in `outcome.error`."""
     templates = options.inputs or config.nightly.inputs
     files = input_files(templates, day)
     folder = reports / day.isoformat()
     before, now = _previous(folder), fingerprint(files)
     if before == now:
         outcome = DateOutcome(day, "unchanged", [f"{day}: inputs unchanged, skipped"])
-        _email(config, options, folder, outcome)  # a send that failed last night is retried
+        _after_publish(outcome, lambda: _email(config, options, folder, outcome))  # retried if it failed
         return outcome
     build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=reports))
     restated = before is not None
@@ -216,15 +221,31 @@ def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.dat
         if restated
         else None,
     )
-    result = run(run_options, manifest_extra=extra)
-    publish(folder, build)
+    try:
+        result = run(run_options, manifest_extra=extra)
+        publish(folder, build)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)  # a failed build leaves no .tmp folder behind
     outcome = DateOutcome(day, "restated" if restated else "published")
     if restated:
         outcome.notes.append(f"{day}: inputs changed, date restated")
-    _email(config, options, folder, outcome)
-    _check_quarantine_share(config, day, result.totals())
-    _check_alerts(options, folder)
+    _after_publish(
+        outcome,
+        lambda: _email(config, options, folder, outcome),
+        lambda: _check_quarantine_share(config, day, result.totals()),
+        lambda: _check_alerts(options, folder),
+        result.check_inputs,
+    )
     return outcome
+
+
+def _after_publish(outcome: DateOutcome, *checks: Callable[[], None]) -> None:
+    """Run each check of a published date; the first error is the date's (the others still run)."""
+    for check in checks:
+        try:
+            check()
+        except ReporterError as exc:
+            outcome.error = outcome.error or exc
 
 
 def _check_alerts(options: NightlyOptions, folder: Path) -> None:
@@ -254,25 +275,50 @@ def nightly(options: NightlyOptions) -> list[DateOutcome]:
     """Build every requested date under one lock; refresh the warehouse; return what happened."""
     config = load_config(options.config)
     reports = (options.reports or config.nightly.reports).resolve()
-    os.umask(0o077)  # reports hold message data: private to the job's user
     outcomes = []
     with exclusive_lock(reports):
         sweep(reports)
-        failures: list[ReporterError] = []
-        for day in options.dates:
+        for day in options.dates:  # a date that fails does not stop the next
             try:
                 outcomes.append(run_date(config, options, reports, day))
-            except (ReconciliationError, AlertError) as exc:  # the date is published: go on, report after
-                failures.append(exc)
-                outcomes.append(DateOutcome(day, "published"))
-        try:
-            state = build_nightly_warehouse(reports)
-        except OSError as exc:
-            state = f"not refreshed ({exc.strerror})"
-        if state not in ("written", "current"):
-            if state == "locked":
-                state = "not refreshed: another process holds it open (its views still see the new dates)"
-            outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: {state}")
-    if failures:
-        raise failures[0]
+            except Exception as exc:
+                if not isinstance(exc, ReporterError) and os.environ.get("REPORTER_DEBUG"):
+                    raise
+                outcomes.append(DateOutcome(day, "failed", error=exc))
+        _refresh_warehouse(reports, outcomes)
+    failed = [o for o in outcomes if o.error]
+    if len(failed) == 1 and isinstance(failed[0].error, ReporterError):
+        raise _dated(failed[0].date, failed[0].error)
+    if failed:  # every failed date, one line each, with the most severe code
+        raise BatchError([(_date_line(o.date, o.error), _code(o.error)) for o in failed])
     return outcomes
+
+
+def _refresh_warehouse(reports: Path, outcomes: list[DateOutcome]) -> None:
+    """Rewrite the warehouse over every published date (none yet: nothing to view)."""
+    if not any(p.is_dir() for p in reports.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")):
+        return
+    try:
+        state = build_nightly_warehouse(reports)
+    except OSError as exc:
+        state = f"not refreshed ({exc.strerror})"
+    if state not in ("written", "current"):
+        if state == "locked":
+            state = "not refreshed: another process holds it open (its views still see the new dates)"
+        outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: {state}")
+
+
+def _date_line(day: dt.date, error: Exception | None) -> str:
+    text = str(error) if isinstance(error, ReporterError) else internal_error(error or Exception())
+    return text if text.startswith(str(day)) else f"{day}: {text}"
+
+
+def _code(error: Exception | None) -> int:
+    return int(error.exit_code) if isinstance(error, ReporterError) else int(ExitCode.SOFTWARE)
+
+
+def _dated(day: dt.date, error: ReporterError) -> ReporterError:
+    """The error of the only date, its message naming the date."""
+    if not str(error).startswith(str(day)):
+        error.args = (f"{day}: {error}",)
+    return error

@@ -114,9 +114,27 @@ def run_query(
     try:
         frame: pl.DataFrame = con.sql(query.sql, params=values or None).pl()
         return frame
+    except duckdb.ConversionException as exc:
+        given = {k: v for k, v in values.items() if v is not None}
+        first = str(exc).splitlines()[0]
+        if given:  # a --param value of the wrong kind (limit=abc, start=2026-13-01) is a usage error
+            shown = ", ".join(f"{k}={v}" for k, v in given.items())
+            raise UsageError(f"query {query.name}: a --param value does not fit ({shown}): {first}") from exc
+        raise QueryError(f"query {query.name}: {first}") from exc
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         raise QueryError(f"query {query.name}: {first}") from exc
+
+
+def sandbox(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Let SQL on `con` reach the files under `folder` (the warehouse's own) and nothing else.
+
+    The views read the extracts under the warehouse's folder, so they still answer; read_text,
+    read_blob, glob or read_csv on any other path is refused, and the settings cannot be undone.
+    """
+    con.execute("SET allowed_directories = ?", [[str(folder.resolve()) + os.sep]])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def run_select(con: duckdb.DuckDBPyConnection, statement: str) -> pl.DataFrame:

@@ -6,6 +6,7 @@ quarantine, the rest to `events_all`; exact duplicates are then dropped into `ev
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +18,9 @@ from reporter import privacy
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import CANONICAL_FIELDS, Config
 from reporter.engine import insert_rows, quote_literal
-from reporter.errors import ReconciliationError
+from reporter.errors import ExitCode, ReconciliationError, UnreadableInputError
 from reporter.ingest import mapping, readers
-from reporter.ingest.sources import Source, detect, expand_inputs
+from reporter.ingest.sources import InputFinding, Source, detect, expand_inputs, unreadable_finding
 
 # The canonical event, in this order. The destination is unmasked here, in memory only: every
 # writer masks it (privacy.py).
@@ -69,6 +70,20 @@ class FileStats:
 class IngestResult:
     files: list[FileStats]
     reasons: dict[str, int]
+    findings: list[InputFinding] = field(default_factory=list)  # what the inputs named but were not read
+
+    def check_inputs(self) -> None:
+        """Raise for an input that could not be read (after the outputs are written: see the manifest)."""
+        unreadable = [f for f in self.findings if f.unreadable]
+        if not unreadable:
+            return
+        more = f" (and {len(unreadable) - 1} more unreadable inputs)" if len(unreadable) > 1 else ""
+        error = UnreadableInputError(
+            f"{unreadable[0].path}: {unreadable[0].problem}{more}; see manifest.json"
+        )
+        if any(f.io_error for f in unreadable):
+            error.exit_code = ExitCode.IO
+        raise error
 
     def totals(self) -> dict[str, int]:
         keys = ("rows_read", "accepted", "quarantined", "unique", "duplicates")
@@ -283,6 +298,14 @@ class _Ingest:
         )
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _event_column(name: str, present: frozenset[str]) -> str:
     if name == "channel":
         return "m.channel"
@@ -385,17 +408,34 @@ def ingest(
 ) -> IngestResult:
     """Read every input into the connection's `events` and `quarantine` tables; reconcile."""
     options = options or IngestOptions()
-    paths = expand_inputs(inputs)
+    expanded = expand_inputs(inputs)
+    paths, findings = expanded.files, expanded.findings
     _create_tables(con)
     run = _Ingest(con, options)
     files: list[FileStats] = []
     for index, path in enumerate(paths):
         if on_file:
             on_file(index, len(paths), path)
-        source = detect(path)
+        try:
+            source = detect(path)
+        except OSError as exc:  # no permission, an I/O error: a finding, never a silent skip
+            findings.append(unreadable_finding(path, exc))
+            continue
+        if not _utf8(str(path)):  # DuckDB takes paths as UTF-8: such a file cannot be opened
+            stats = FileStats(
+                os.fsencode(path).decode("utf-8", "backslashreplace"),
+                "unreadable",
+                source.size,
+                source.sha256,
+            )
+            files.append(stats)
+            run.quarantine_whole(
+                stats, "unreadable_file", "the file name is not UTF-8, which DuckDB cannot open"
+            )
+            continue
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
-        run.load(index, source, stats)
+        run.load(len(files) - 1, source, stats)
     _deduplicate(con, run.accepted_parts, run.stages, files)
     for stats in files:
         if not stats.reconciles():
@@ -406,4 +446,4 @@ def ingest(
     reasons = Counter(
         dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
     )
-    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())})
+    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())}, findings)

@@ -9,6 +9,7 @@ from pathlib import Path
 from reporter import privacy
 from reporter.config import load_config
 from reporter.engine import connect
+from reporter.errors import printable
 from reporter.extracts import manifest, register_files, write_ingest_extracts, write_manifest
 from reporter.ingest.pipeline import IngestOptions, IngestResult, ingest
 
@@ -40,10 +41,11 @@ def reconciliation_table(result: IngestResult) -> str:
     for f in result.files:
         fmt = f.format + (" (whole file: " + f.whole_file + ")" if f.whole_file else "")
         lines.append(
-            f"{f.path}\t{fmt}\t{f.rows_read}\t{f.accepted}\t{f.quarantined}\t{f.unique}\t{f.duplicates}"
+            f"{printable(f.path)}\t{fmt}\t{f.rows_read}\t{f.accepted}\t{f.quarantined}\t{f.unique}\t{f.duplicates}"
         )
     t = result.totals()
     lines.append(
         f"total\t\t{t['rows_read']}\t{t['accepted']}\t{t['quarantined']}\t{t['unique']}\t{t['duplicates']}"
     )
+    lines.extend(f"not read: {printable(f.path)}: {printable(f.problem)}" for f in result.findings)
     return "\n".join(lines)

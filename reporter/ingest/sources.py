@@ -8,6 +8,8 @@ import glob
 import gzip
 import hashlib
 import io
+import itertools
+import os
 import shutil
 import zlib
 from collections.abc import Iterator
@@ -65,27 +67,94 @@ def _is_data_file(path: Path) -> bool:
     return not path.name.startswith(".") and bool(suffixes) and suffixes[-1] in DATA_SUFFIXES
 
 
-def expand_inputs(inputs: list[str]) -> list[Path]:
-    """Every file named by `inputs` (files, folders walked recursively, globs), sorted, no repeats."""
+@dataclass(frozen=True)
+class InputFinding:
+    """Something named by the inputs that was not read: a link out of the tree, or an unreadable path."""
+
+    path: str
+    problem: str
+    unreadable: bool  # True: the run exits 66 (or 74) after writing; False: a link, said in -v only
+    io_error: bool = False  # an I/O error rather than a permission: exit 74
+
+
+@dataclass
+class Inputs:
+    files: list[Path]
+    findings: list[InputFinding]
+
+
+def _inside(path: Path, tree: Path) -> bool:
+    return path == tree or tree in path.parents
+
+
+def _walk(top: Path, findings: list[InputFinding]) -> list[Path]:
+    """The data files under `top`: links are followed only within it; unlistable folders are findings."""
+    tree, files = top.resolve(), []
+
+    def unreadable(exc: OSError) -> None:
+        findings.append(unreadable_finding(Path(exc.filename or top), exc))
+
+    for folder, dirs, names in os.walk(top, onerror=unreadable):
+        for name in [*dirs, *names]:
+            path = Path(folder) / name
+            if path.is_symlink() and not _inside(path.resolve(), tree):
+                if (name in names and _is_data_file(path)) or name in dirs:
+                    target = os.readlink(path)
+                    findings.append(
+                        InputFinding(str(path), f"a link out of {top} (to {target}): not followed", False)
+                    )
+            elif name in names and _is_data_file(path) and path.is_file():
+                files.append(path)
+    return sorted(files)
+
+
+def unreadable_finding(path: Path, exc: OSError) -> InputFinding:
+    io_error = not isinstance(exc, PermissionError)
+    return InputFinding(str(path), f"cannot read: {exc.strerror or exc}", True, io_error)
+
+
+def _glob_base(pattern: str) -> Path:
+    """The folder a glob searches: its path up to the first part with a wildcard."""
+    parts = Path(pattern).parts
+    fixed = [p for p in itertools.takewhile(lambda p: not glob.has_magic(p), parts)]
+    return Path(*fixed) if fixed else Path(".")
+
+
+def expand_inputs(inputs: list[str]) -> Inputs:
+    """Every file named by `inputs` (files, folders walked recursively, globs), sorted, no repeats.
+
+    A file named directly is read whatever it is. A folder walk or a glob does not follow a link out
+    of its folder (a finding, said in -v and the manifest); a folder it cannot list is a finding too.
+    """
     found: list[Path] = []
+    findings: list[InputFinding] = []
     for item in inputs:
         path = Path(item)
         if path.is_file():
             found.append(path)
         elif path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and _is_data_file(p))
+            found.extend(_walk(path, findings))
         elif glob.has_magic(item):
+            base = _glob_base(item).resolve()
             matches = sorted(Path(p) for p in glob.glob(item, recursive=True))
             files = [p for p in matches if p.is_file()]
             if not files:
                 raise InputError(f"{item}: no files match")
-            found.extend(files)
+            for p in files:
+                if p.is_symlink() and not _inside(p.resolve(), base):
+                    findings.append(
+                        InputFinding(
+                            str(p), f"a link out of {base} (to {os.readlink(p)}): not followed", False
+                        )
+                    )
+                else:
+                    found.append(p)
         else:
             raise InputError(f"{item}: no such file or folder")
     unique: dict[Path, None] = {}
     for p in found:
         unique.setdefault(p.resolve(), None)
-    return list(unique)
+    return Inputs(list(unique), findings)
 
 
 def _head(path: Path, compression: str | None) -> bytes:

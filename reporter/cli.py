@@ -130,9 +130,19 @@ def codes(
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Output folder.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="TOML config.")
 @click.option("--region", help="Region for inputs that name none (no column, partition or config).")
+@click.option(
+    "--memory-limit",
+    callback=lambda _ctx, _param, value: _memory_limit(value),
+    help="DuckDB's memory limit, a size (3GB) or a share of RAM (25%); beats the config's. Spills past it.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Print the reconciliation per file.")
 def ingest(
-    inputs: tuple[str, ...], out: Path, config_path: Path | None, region: str | None, verbose: bool
+    inputs: tuple[str, ...],
+    out: Path,
+    config_path: Path | None,
+    region: str | None,
+    memory_limit: str | None,
+    verbose: bool,
 ) -> None:
     """Read delivery logs (files, folders, globs) into canonical events and a quarantine.
 
@@ -141,7 +151,7 @@ def ingest(
     """
     from reporter.ingest.run import reconciliation_table, run_ingest
 
-    result = run_ingest(list(inputs), out, config_path, region, progress=_progress())
+    result = run_ingest(list(inputs), out, config_path, region, progress=_progress(), limit=memory_limit)
     if verbose:
         click.echo(reconciliation_table(result), err=True)
     result.check_inputs()

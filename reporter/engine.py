@@ -26,8 +26,8 @@ def connect(
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
     con.execute("SET enable_progress_bar = false")  # a cron run prints nothing on success
-    if memory_limit:
-        con.execute("SET memory_limit = ?", [memory_limit])
+    # Every connection is bounded: the default is the README's (half the RAM), not DuckDB's 80%.
+    con.execute("SET memory_limit = ?", [memory_limit or default_memory_limit()])
     if temp_directory is not None:
         con.execute("SET temp_directory = ?", [str(temp_directory)])
     return con
@@ -59,6 +59,10 @@ def memory_limit(text: str | None = None) -> str:
     amount, unit = float(match[1]), match[2].lower()
     size = physical_memory() * amount / 100 if unit == "%" else amount * _UNITS[unit]
     return f"{max(int(size) // 10**6, 1)}MB"
+
+
+def default_memory_limit() -> str:
+    return memory_limit(None)
 
 
 @contextlib.contextmanager

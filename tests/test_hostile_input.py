@@ -157,3 +157,36 @@ def test_json_that_only_a_lenient_parser_reads_is_invalid(tmp_path: Path, bad):
     kept, quarantine = run(array)
     assert [m for m, *_ in kept] == ["m1", "m3"]
     assert quarantine == [(2, "invalid_json")]
+
+
+def test_a_line_over_the_maximum_record_size_is_line_too_long(tmp_path: Path):
+    from reporter.ingest.sources import MAX_RECORD
+
+    good = [json.dumps({**GOOD, "message_id": m}) for m in ("m1", "m3")]
+    long_line = '{"message_id": "' + "x" * MAX_RECORD + '"}'
+    for name, text in (
+        ("long.ndjson", f"{good[0]}\n{long_line}\n{good[1]}\n"),
+        ("tail.ndjson", f"{good[0]}\n{good[1]}\n{long_line}"),
+    ):
+        kept, quarantine = run(ndjson(tmp_path, [text.rstrip("\n")], name))
+        assert [m for m, *_ in kept] == ["m1", "m3"]
+        assert quarantine == [(2 if name == "long.ndjson" else 3, "line_too_long")]
+    csv = tmp_path / "long.csv"
+    csv.write_text(
+        f"event_time,message_id,channel,status_code\n{GOOD['event_time']},m1,sms,7500\n{'y' * (MAX_RECORD + 1)}\n{GOOD['event_time']},m3,sms,7500\n"
+    )
+    con = connect()
+    result = ingest(con, [str(csv)])
+    assert result.files[0].reconciles() and result.files[0].rows_read == 3
+    assert con.execute("SELECT line, reason, detail, length(raw) FROM quarantine").fetchall() == [
+        (
+            3,
+            "line_too_long",
+            f"a line of {MAX_RECORD + 1:,} bytes, over the maximum record size of {MAX_RECORD:,}",
+            1000,
+        )
+    ]
+    assert con.execute("SELECT message_id, source_line FROM events ORDER BY 2").fetchall() == [
+        ("m1", 2),
+        ("m3", 4),
+    ]

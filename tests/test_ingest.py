@@ -164,7 +164,7 @@ def test_a_gzipped_csv_with_a_stray_line_break_and_invalid_utf8(tmp_path: Path):
 
 def test_a_stream_breaking_off_in_the_repair_is_recorded_whole(tmp_path: Path, monkeypatch):
     # A gzip cut short raises EOFError from Python's gzip module partway through the copy.
-    def cut_short(path, compression, newline, out):
+    def cut_short(path, compression, newline, out, repair=None):
         out.write(b"event_time,message_id,channel,status_code\n")
         raise EOFError("Compressed file ended before the end-of-stream marker was reached")
 

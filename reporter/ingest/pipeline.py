@@ -99,10 +99,6 @@ def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("CREATE OR REPLACE TEMP TABLE channel_map (text VARCHAR PRIMARY KEY, channel VARCHAR)")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE quarantine_rejects (file VARCHAR, line BIGINT, reason VARCHAR, "
-        "detail VARCHAR, raw VARCHAR)"
-    )
-    con.execute(
         "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
         "raw VARCHAR, rows BIGINT)"
     )
@@ -253,10 +249,14 @@ class _Ingest:
 
     def split(self, index: int, staged: readers.Staged, stats: FileStats) -> None:
         """Bad rows and reader rejects to the quarantine; the stage itself holds the good rows."""
-        con, table, line = self.con, staged.table, readers.line_expr(staged)
-        stats.rows_read = _count(con, f"SELECT count(*) FROM {table}") + len(staged.rejects)
+        con, table = self.con, staged.table
+        line, skips = readers.line_numbering(con, staged)
+        stats.rows_read = _count(
+            con, f"SELECT (SELECT count(*) FROM {table}) + (SELECT count(*) FROM {staged.rejects})"
+        )
         if stats.rows_read == 0:
             con.execute(f"DROP TABLE {table}")
+            _drop_side_tables(con, staged)
             reason = "header_only" if staged.header_lines else "empty_file"
             self.quarantine_whole(stats, reason, "the file has no data rows")
             return
@@ -268,27 +268,22 @@ class _Ingest:
         insert_rows(con, "channel_map", ["text", "channel"], [[t, channel_key(t)] for (t,) in texts])
         con.execute(
             f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
-            f"{privacy.mask_raw('s.__c_raw')}, 1 FROM {table} s "
+            f"{privacy.mask_raw('s.__c_raw')}, 1 FROM {table} s{skips} "
             "LEFT JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
             [stats.path],
         )
-        insert_rows(
-            con,
-            "quarantine_rejects",
-            ["file", "line", "reason", "detail", "raw"],
-            [[stats.path, r.line, r.reason, r.detail, r.raw] for r in staged.rejects],
-        )
         con.execute(
-            f"INSERT INTO quarantine SELECT file, line, reason, detail, {privacy.mask_raw('raw')}, 1 "
-            "FROM quarantine_rejects"
+            f"INSERT INTO quarantine SELECT ?, line, reason, detail, {privacy.mask_raw('raw')}, 1 "
+            f"FROM {staged.rejects} ORDER BY line",
+            [stats.path],
         )
-        con.execute("DELETE FROM quarantine_rejects")
+        _drop_side_tables(con, staged)
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.stages.append(table)
         self.accepted_parts.append(
             f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash, "
-            f"s.rowid AS __rowid FROM {table} s "
+            f"s.rowid AS __rowid FROM {table} s{skips} "
             "JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
         )
@@ -296,6 +291,13 @@ class _Ingest:
         stats.quarantined = _count(
             con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path]
         )
+
+
+def _drop_side_tables(con: duckdb.DuckDBPyConnection, staged: readers.Staged) -> None:
+    """The rejects and empty lines, once numbered and quarantined (the line thresholds stay)."""
+    con.execute(f"DROP TABLE IF EXISTS {staged.rejects}")
+    if staged.blanks:
+        con.execute(f"DROP TABLE IF EXISTS {staged.blanks}")
 
 
 def _utf8(text: str) -> bool:
@@ -331,7 +333,7 @@ def drop_events(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS dup_later")
     stages = con.execute(
         "SELECT table_name FROM duckdb_tables() "
-        "WHERE temporary AND regexp_full_match(table_name, 'stage_[0-9]+')"
+        "WHERE temporary AND regexp_full_match(table_name, 'stage_[0-9]+(_skips)?')"
     ).fetchall()
     for (table,) in stages:
         con.execute(f"DROP TABLE {table}")

@@ -15,7 +15,7 @@ import math
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,7 +25,15 @@ import zstandard
 from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import StorageError
 from reporter.ingest import mapping
-from reporter.ingest.sources import Discard, Source, repair_line_breaks
+from reporter.ingest.sources import (
+    MAX_RECORD,
+    Discard,
+    LineBreakRepair,
+    Source,
+    count_lines,
+    cut_long_lines,
+    repair_line_breaks,
+)
 
 # DuckDB reject error types to quarantine reasons.
 CSV_REASONS = {
@@ -40,39 +48,63 @@ _NEWLINE_OPTION = {"\n": "\\n", "\r\n": "\\r\\n"}  # DuckDB takes the escaped sp
 _RECORD_SEP = chr(0x1E)  # cannot occur unescaped in valid JSON text, so a JSON line is one field
 
 
-@dataclass
-class Reject:
-    line: int
-    reason: str
-    detail: str
-    raw: str
+REJECT_COLUMNS = "line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR"
 
 
 @dataclass
 class Staged:
-    """A stage table for one source: its rows, and the rows the reader itself rejected."""
+    """A stage table for one source: its rows, and the rows the reader itself rejected.
+
+    Rejects and empty lines live in DuckDB tables, never in Python lists: a file of millions of
+    them is numbered within the memory limit.
+    """
 
     table: str
     header_lines: int  # lines before the first data record (1 for a CSV header)
-    rejects: list[Reject] = field(default_factory=list)
+    rejects: str  # table (REJECT_COLUMNS): one row per record the reader refused
     ordinal_from_rowid: bool = True  # CSV, Parquet: the stage's rowid is the record's ordinal
-    blank_lines: list[int] = field(default_factory=list)  # CSV: empty lines, which the reader skips
+    blanks: str | None = None  # CSV: table (line) of empty lines, which the reader skips
     present: frozenset[str] = frozenset()  # optional fields the source has (absent ones are not stored)
 
 
-def line_expr(staged: Staged) -> str:
-    """The record's line number from its ordinal among the rows the reader kept.
+def reject_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({REJECT_COLUMNS})")
+    return name
+
+
+_SMALL = 64  # up to this many skipped lines, a list literal in the expression beats a join
+
+
+def line_numbering(con: duckdb.DuckDBPyConnection, staged: Staged) -> tuple[str, str]:
+    """(SQL for a kept record's line number, a join to put after `FROM <stage> s`).
 
     The reader kept every line but the header, its rejects and (CSV) empty lines: a kept record's
-    line is its ordinal plus the header plus the skipped lines before it.
+    line is its ordinal plus the header plus the skipped lines before it. Skipped lines j = 1..n
+    at lines r_j give thresholds t_j = r_j - h - j (non-decreasing): the count below the ordinal
+    is the largest j with t_j < ordinal, an ASOF join when there are many.
     """
     k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
     h = staged.header_lines
-    lines = sorted({r.line for r in staged.rejects} | set(staged.blank_lines))
-    if not lines:
-        return f"({k} + {h})"
-    thresholds = [r - h - j for j, r in enumerate(lines, 1)]
-    return f"({k} + {h} + {_count_below(thresholds, k)})"
+    skipped = f"SELECT line FROM {staged.rejects}" + (
+        f" UNION SELECT line FROM {staged.blanks}" if staged.blanks else ""
+    )
+    n = con.execute(f"SELECT count(*) FROM ({skipped})").fetchall()[0][0]
+    if not n:
+        return f"({k} + {h})", ""
+    if n <= _SMALL:
+        lines = [r for (r,) in con.execute(f"SELECT line FROM ({skipped}) ORDER BY line").fetchall()]
+        thresholds = [r - h - j for j, r in enumerate(lines, 1)]
+        return f"({k} + {h} + {_count_below(thresholds, k)})", ""
+    thresholds_table = staged.table + "_skips"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {thresholds_table} AS SELECT t, max(j) AS j FROM ("
+        f"SELECT line - {h} - row_number() OVER (ORDER BY line) AS t, row_number() OVER (ORDER BY line) AS j "
+        f"FROM ({skipped})) GROUP BY t"
+    )
+    return (
+        f"({k} + {h} + coalesce(__skips.j, 0))",
+        f" ASOF LEFT JOIN {thresholds_table} __skips ON {k} > __skips.t",
+    )
 
 
 def _count_below(sorted_values: list[int], k: str) -> str:
@@ -134,24 +166,27 @@ def _csv_options(source: Source, columns: dict[str, str], rejects: str) -> str:
         "store_rejects = true",
         f"rejects_table = {quote_literal(rejects + '_errors')}",
         f"rejects_scan = {quote_literal(rejects + '_scans')}",
-        "max_line_size = 10000000",
+        f"max_line_size = {MAX_RECORD}",
     ]
     if source.compression:
         options.append(f"compression = {quote_literal(source.compression)}")
     return ", ".join(options)
 
 
-def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> list[Reject]:
-    """One reject per record (a record with several errors is one quarantined row)."""
-    rows = con.execute(
-        f"SELECT line, arg_min(error_type, column_idx), arg_min(error_message, column_idx), "
-        f"arg_min(csv_line, column_idx) FROM {quote_ident(rejects + '_errors')} GROUP BY line ORDER BY line"
-    ).fetchall()
+def _collect_rejects(con: duckdb.DuckDBPyConnection, rejects: str, into: str) -> None:
+    """One reject per record into table `into` (a record with several errors is one quarantined row).
+
+    A line over the size limit has no column: its error sorts first (arg_min ignores NULL keys)."""
+    kinds = " ".join(f"WHEN {quote_literal(k)} THEN {quote_literal(r)}" for k, r in CSV_REASONS.items())
+    order = "coalesce(column_idx, -1)"
+    con.execute(
+        f"INSERT INTO {into} SELECT line, "
+        f"CASE arg_min(error_type, {order}) {kinds} ELSE 'malformed_row' END, "
+        f"arg_min(error_message, {order}), "
+        f"ltrim(coalesce(arg_min(csv_line, {order}), ''), chr(13) || chr(10)) "
+        f"FROM {quote_ident(rejects + '_errors')} GROUP BY line"
+    )
     _drop_rejects(con, rejects)
-    return [
-        Reject(int(line), CSV_REASONS.get(kind, "malformed_row"), str(message), (raw or "").lstrip("\r\n"))
-        for line, kind, message, raw in rows
-    ]
 
 
 def _drop_rejects(con: duckdb.DuckDBPyConnection, rejects: str) -> None:
@@ -164,6 +199,13 @@ class UnreadableSource(Exception):
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
+    with _long_lines_cut(con, source) as (readable, cut):
+        staged = _stage_csv(con, readable, table, make)
+    _reject_long_lines(con, staged, cut)
+    return staged
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
     assert source.dialect is not None
     columns = dict.fromkeys(source.dialect.columns, "VARCHAR")
     specs = make(columns, False, False)
@@ -178,7 +220,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: 
             raise
         _drop_rejects(con, table + "_rej")
         return _stage_repaired(con, source, table, specs)
-    staged.blank_lines = _empty_lines(con, source, staged)
+    staged.blanks = _empty_lines(con, source, staged)
     return staged
 
 
@@ -190,7 +232,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, source: Source, table: str, specs:
     raw = f"concat_ws({quote_literal(source.dialect.delimiter)}, {cells})"
     scan = f"read_csv({quote_literal(str(source.path))}, {_csv_options(source, columns, table + '_rej')})"
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
-    return Staged(table, header_lines=1, rejects=_collect_rejects(con, table + "_rej"), present=specs.present)
+    rejects = reject_table(con, table + "_rejects")
+    _collect_rejects(con, table + "_rej", rejects)
+    return Staged(table, header_lines=1, rejects=rejects, present=specs.present)
 
 
 class _Copy:
@@ -241,8 +285,9 @@ def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, 
     folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
     with _temporary_folder(folder if folder and Path(folder).is_dir() else None) as tmp:
         copy = _Copy(Path(tmp) / "repaired.csv")
+        repair = LineBreakRepair(sink=_line_sink(con, table))
         try:
-            repair = repair_line_breaks(source.path, source.compression, source.dialect, copy)
+            repair_line_breaks(source.path, source.compression, source.dialect, copy, repair)
         except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
             copy.discard()
             raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
@@ -251,30 +296,81 @@ def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, 
             raise
         copy.close()
         staged = _read_csv(con, dataclasses.replace(source, path=copy.path, compression=None), table, specs)
-    malformed = [
-        Reject(line, "malformed_row", "a CR outside quotes that ends no line", raw)
-        for line, raw in repair.malformed
-    ]
-    staged.rejects = sorted(staged.rejects + malformed, key=lambda r: r.line)
-    staged.blank_lines = repair.empty
+    con.execute(f"INSERT INTO {staged.rejects} SELECT * FROM {table}_malformed")
+    con.execute(f"DROP TABLE {table}_malformed")
+    staged.blanks = table + "_blanks"
     return staged
 
 
-def _empty_lines(con: duckdb.DuckDBPyConnection, source: Source, staged: Staged) -> list[int]:
-    """The CSV file's empty lines, which DuckDB skips but counts in its line numbers.
+@contextlib.contextmanager
+def _long_lines_cut(
+    con: duckdb.DuckDBPyConnection, source: Source
+) -> Iterator[tuple[Source, list[tuple[int, int, str]]]]:
+    """The source as DuckDB may read it: with no line over MAX_RECORD (DuckDB rejects a line over its
+    max_line_size, but drops one of some 300 MB without a word). Such lines are left empty in a copy
+    (beside the spill files, removed after) and returned, to be quarantined as line_too_long."""
+    if source.longest <= MAX_RECORD or source.format not in ("csv", "ndjson"):
+        yield source, []
+        return
+    folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    with _temporary_folder(folder if folder and Path(folder).is_dir() else None) as tmp:
+        copy = _Copy(Path(tmp) / "cut")
+        try:
+            cut = cut_long_lines(source.path, source.compression, copy)
+        except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
+            copy.discard()
+            raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
+        except StorageError:
+            copy.discard()
+            raise
+        copy.close()
+        lines = count_lines(copy.path) if source.format == "csv" else None
+        yield dataclasses.replace(source, path=copy.path, compression=None, lines=lines, longest=0), cut
+
+
+def _reject_long_lines(
+    con: duckdb.DuckDBPyConnection, staged: Staged, cut: list[tuple[int, int, str]]
+) -> None:
+    detail = "a line of {:,} bytes, over the maximum record size of {:,}"
+    rows = [[n, "line_too_long", detail.format(length, MAX_RECORD), head] for n, length, head in cut]
+    insert_rows(con, staged.rejects, ["line", "reason", "detail", "raw"], rows)
+
+
+def _line_sink(con: duckdb.DuckDBPyConnection, table: str) -> Callable[[LineBreakRepair], None]:
+    """Where `repair_line_breaks` hands its findings, batch by batch: `<table>_blanks` (empty lines)
+    and `<table>_malformed` (records with a lone CR, as rejects)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_blanks (line BIGINT)")
+    reject_table(con, table + "_malformed")
+
+    def sink(repair: LineBreakRepair) -> None:
+        insert_rows(con, table + "_blanks", ["line"], [[n] for n in repair.empty])
+        detail = "a CR outside quotes that ends no line"
+        rows = [[n, "malformed_row", detail, raw] for n, raw in repair.malformed]
+        insert_rows(con, table + "_malformed", ["line", "reason", "detail", "raw"], rows)
+
+    return sink
+
+
+def _empty_lines(con: duckdb.DuckDBPyConnection, source: Source, staged: Staged) -> str | None:
+    """The CSV file's empty lines (a table), which DuckDB skips but counts in its line numbers.
 
     A file whose lines are exactly its header and records has none (nor quoted newlines): the
     common case costs one newline count. Otherwise the scan that repairs line breaks numbers them,
     reading quotes as DuckDB does (nothing is written).
     """
     assert source.dialect is not None
-    records = con.execute(f"SELECT count(*) FROM {staged.table}").fetchall()[0][0] + len(staged.rejects)
+    records = con.execute(
+        f"SELECT (SELECT count(*) FROM {staged.table}) + (SELECT count(*) FROM {staged.rejects})"
+    ).fetchall()[0][0]
     if source.lines is None or source.lines == staged.header_lines + records:
-        return []
-    return repair_line_breaks(source.path, source.compression, source.dialect, Discard()).empty
+        return None
+    repair = LineBreakRepair(sink=_line_sink(con, staged.table))
+    repair_line_breaks(source.path, source.compression, source.dialect, Discard(), repair)
+    con.execute(f"DROP TABLE {staged.table}_malformed")  # DuckDB read the file itself: no lone CR
+    return staged.table + "_blanks"
 
 
-def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> list[Reject]:
+def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str, into: str) -> None:
     newline = source.dialect.newline if source.dialect else "\n"
     options = [
         "columns = {'__raw': 'VARCHAR'}",
@@ -287,7 +383,7 @@ def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> l
         "store_rejects = true",
         f"rejects_table = {quote_literal(lines + '_rej_errors')}",
         f"rejects_scan = {quote_literal(lines + '_rej_scans')}",
-        "max_line_size = 10000000",
+        f"max_line_size = {MAX_RECORD}",
     ]
     if source.compression:
         options.append(f"compression = {quote_literal(source.compression)}")
@@ -295,7 +391,7 @@ def _json_lines(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> l
         f"CREATE TEMP TABLE {lines} AS SELECT __raw FROM read_csv({quote_literal(str(source.path))}, "
         f"{', '.join(options)})"
     )
-    return _collect_rejects(con, lines + "_rej")
+    _collect_rejects(con, lines + "_rej", into)
 
 
 _JSON_SPACE = quote_literal(" \t\r\n")
@@ -364,6 +460,15 @@ def stage_json(
     con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker
 ) -> tuple[Staged, bool]:
     """NDJSON or a JSON array: one object per record. Returns the stage and whether it was webhook bodies."""
+    with _long_lines_cut(con, source) as (readable, cut):
+        staged, webhook = _stage_json(con, readable, table, make)
+    _reject_long_lines(con, staged, cut)
+    return staged, webhook
+
+
+def _stage_json(
+    con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker
+) -> tuple[Staged, bool]:
     lines = table + "_lines"
     if source.format == "json":
         con.execute(
@@ -372,9 +477,9 @@ def stage_json(
             + (f", compression = {quote_literal(source.compression)}" if source.compression else "")
             + ")"
         )
-        rejects: list[Reject] = []
-    else:
-        rejects = _json_lines(con, source, lines)
+    rejects = reject_table(con, table + "_rejects")
+    if source.format != "json":
+        _json_lines(con, source, lines, rejects)
     keys = json_keys(con, lines)
     webhook = mapping.WEBHOOK_KEY in keys
     # JSON pointers (RFC 6901) name any key, "" and quotes included; `$."k"` paths cannot.
@@ -430,7 +535,7 @@ def stage_parquet(
         + ") AS VARCHAR)"
     )
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
-    return Staged(table, header_lines=0, present=specs.present)
+    return Staged(table, 0, reject_table(con, table + "_rejects"), present=specs.present)
 
 
 class StageSpecs:

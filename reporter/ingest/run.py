@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from reporter import privacy
 from reporter.config import load_config
-from reporter.engine import connect
-from reporter.errors import printable
+from reporter.engine import connect, memory_limit, spill_folder
+from reporter.errors import MemoryLimitError, printable
 from reporter.extracts import manifest, register_files, write_ingest_extracts, write_manifest
 from reporter.ingest.pipeline import IngestOptions, IngestResult, ingest
 
@@ -20,18 +22,27 @@ def run_ingest(
     config_path: Path | None = None,
     region: str | None = None,
     progress: Callable[[int, int, Path], None] | None = None,
+    limit: str | None = None,
 ) -> IngestResult:
+    """`limit` (--memory-limit) beats the config's memory_limit; DuckDB spills beside `out` past it."""
     started = time.monotonic()
-    options = IngestOptions(load_config(config_path), region)
-    con = connect()
-    try:
-        result = ingest(con, inputs, options, progress)
-        register_files(con, result)
-        write_ingest_extracts(con, out, privacy.hmac_key_from_env())
-        timings = {"seconds": round(time.monotonic() - started, 3)}
-        write_manifest(out / "manifest.json", manifest(result, {"timings": timings}))
-    finally:
-        con.close()
+    config = load_config(config_path)
+    options = IngestOptions(config, region)
+    with spill_folder(out) as spill:
+        con = connect(memory_limit=memory_limit(limit or config.memory_limit), temp_directory=spill)
+        try:
+            result = ingest(con, inputs, options, progress)
+            register_files(con, result)
+            write_ingest_extracts(con, out, privacy.hmac_key_from_env())
+            timings = {"seconds": round(time.monotonic() - started, 3)}
+            write_manifest(out / "manifest.json", manifest(result, {"timings": timings}))
+        except duckdb.OutOfMemoryException as exc:
+            first = str(exc).splitlines()[0]
+            raise MemoryLimitError(
+                f"out of memory under memory_limit {limit or config.memory_limit}: {first}"
+            ) from exc
+        finally:
+            con.close()
     return result
 
 

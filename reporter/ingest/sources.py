@@ -12,7 +12,7 @@ import itertools
 import os
 import shutil
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,6 +47,7 @@ class Source:
     size: int = 0
     sha256: str = ""
     lines: int | None = None  # CSV: lines of the content up to its last non-empty one (None: unknown)
+    longest: int = 0  # CSV, NDJSON: the longest line of the content, in bytes
 
 
 def _partitions(path: Path) -> dict[str, str]:
@@ -164,17 +165,50 @@ def _head(path: Path, compression: str | None) -> bytes:
         return data
 
 
-def _count_lines(blocks: Iterator[bytes], sha: Any = None) -> int:
+MAX_RECORD = 10_000_000  # bytes: a longer line is quarantined as line_too_long (README, Limits)
+
+
+class LineMeter:
+    """The longest line in a stream of blocks, measured without holding any line."""
+
+    def __init__(self) -> None:
+        self.run, self.longest = 0, 0  # the open line's length so far; the longest line
+
+    def feed(self, block: bytes) -> None:
+        first = block.find(b"\n")
+        if first < 0:
+            self.run += len(block)
+        else:
+            self.longest = max(self.longest, self.run + first)
+            last = block.rfind(b"\n")
+            start = first + 1
+            # Lines between a block's newlines are shorter than the block: measured in big blocks only.
+            while len(block) > MAX_RECORD and start <= last:
+                end = block.find(b"\n", start)
+                self.longest, start = max(self.longest, end - start), end + 1
+            self.run = len(block) - last - 1
+        self.longest = max(self.longest, self.run)
+
+
+def _count_lines(blocks: Iterator[bytes], sha: Any = None, meter: LineMeter | None = None) -> int:
     """Lines in a stream of blocks up to its last non-empty one: newlines, plus one for an
     unterminated last line, less the empty lines at the end (they number no record)."""
     lines, last = 0, b"\n"
     for block in blocks:
         if sha is not None:
             sha.update(block)
+        if meter is not None:
+            meter.feed(block)
         lines += block.count(b"\n")
         last = block
     end = last[len(last.rstrip(b"\r\n")) :].count(b"\n")  # the last line's newline and empty ones
     return lines - max(end - 1, 0) + (not last.endswith(b"\n"))
+
+
+def count_lines(path: Path) -> int:
+    """`_count_lines` of an uncompressed file."""
+    with path.open("rb") as f:
+        return _count_lines(_blocks(f))
 
 
 def _blocks(stream: Any) -> Iterator[bytes]:
@@ -190,18 +224,18 @@ def digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def _content_lines(path: Path, compression: str) -> int | None:
+def _content_lines(path: Path, compression: str, meter: LineMeter | None = None) -> int | None:
     """Lines of a compressed file's content (streamed); None when the stream breaks off.
 
     A zstd stream cut short raises TruncatedStream (gzip's reader raises EOFError itself)."""
     if compression == "zstd":
         try:
-            return _count_lines(_zstd_blocks(path))
+            return _count_lines(_zstd_blocks(path), meter=meter)
         except zstandard.ZstdError:
             return None
     with _content(path, compression) as stream:
         try:
-            return _count_lines(_blocks(stream))
+            return _count_lines(_blocks(stream), meter=meter)
         except (OSError, EOFError, zlib.error):
             return None
 
@@ -232,6 +266,15 @@ class LineBreakRepair:
 
     empty: list[int] = field(default_factory=list)  # empty lines, which DuckDB skips but counts
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (line, raw text): a lone CR
+    # Called (then both lists emptied) every _BATCH findings and at the end: a file of millions of
+    # empty lines is handed over in batches, never held whole.
+    sink: Callable[[LineBreakRepair], None] | None = None
+
+    def noted(self, final: bool = False) -> None:
+        if self.sink and (final or len(self.empty) + len(self.malformed) >= _BATCH):
+            self.sink(self)
+            self.empty.clear()
+            self.malformed.clear()
 
 
 class Writer(Protocol):
@@ -245,7 +288,8 @@ class Discard:
         return len(data)
 
 
-_MAX_RECORD = 10_000_000  # DuckDB's max_line_size here: a longer record is copied as it is
+_MAX_RECORD = MAX_RECORD  # DuckDB's max_line_size here: a longer record is copied as it is
+_BATCH = 50_000
 
 
 # How DuckDB 2.0.1's strict parser moves between states on a quote (34), a space (32) or the delimiter
@@ -282,7 +326,9 @@ def _scan_quotes(line: bytes, quoted: bool, delimiter: int) -> tuple[bool, bool]
     return state == "quoted", lone_cr
 
 
-def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, out: Writer) -> LineBreakRepair:
+def repair_line_breaks(
+    path: Path, compression: str | None, dialect: Dialect, out: Writer, repair: LineBreakRepair | None = None
+) -> LineBreakRepair:
     """Copy a CSV file's content to `out` with every line break outside quotes in the file's own form,
     and number its empty lines and malformed records as DuckDB does.
 
@@ -293,7 +339,8 @@ def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, ou
     keeps DuckDB's numbering: one number per record or empty line, none per quoted newline.
     """
     end, delimiter = dialect.newline.encode(), ord(dialect.delimiter)
-    repair, pending, number, quoted, lone_cr, size = LineBreakRepair(), list[bytes](), 0, False, False, 0
+    repair = repair or LineBreakRepair()
+    pending, number, quoted, lone_cr, size = list[bytes](), 0, False, False, 0
     with _content(path, compression) as raw:
         stream = io.BufferedReader(raw) if compression == "zstd" else raw  # zstd's reader has no lines
         for line in stream:
@@ -323,10 +370,33 @@ def repair_line_breaks(path: Path, compression: str | None, dialect: Dialect, ou
                 body, lone_cr = b"", False
             if not body:
                 repair.empty.append(number)
+                repair.noted()
             out.write(body + end if terminated or not body else body)
     if pending:  # a quote never closed: copied as it is, for DuckDB to reject
         out.write(b"".join(pending))
+    repair.noted(final=True)
     return repair
+
+
+def cut_long_lines(path: Path, compression: str | None, out: Writer) -> list[tuple[int, int, str]]:
+    """Copy a file's content to `out` with each line over MAX_RECORD bytes left empty; return those
+    lines as (line number, length, first 1,000 characters). Read in pieces: no line is held whole."""
+    cut: list[tuple[int, int, str]] = []
+    with _content(path, compression) as raw:
+        stream = io.BufferedReader(raw) if compression == "zstd" else raw
+        number = 0
+        while piece := stream.readline(MAX_RECORD + 1):
+            number += 1
+            if len(piece) <= MAX_RECORD or piece.endswith(b"\n"):
+                out.write(piece)
+                continue
+            head, length = piece[:1000].decode("utf-8", "replace"), len(piece)
+            while piece and not piece.endswith(b"\n"):
+                piece = stream.readline(1 << 20)
+                length += len(piece)
+            cut.append((number, length - piece.endswith(b"\n"), head))
+            out.write(b"\n")
+    return cut
 
 
 @contextlib.contextmanager
@@ -363,19 +433,22 @@ def detect(path: Path) -> Source:
     """Look at a file's bytes: compression, then format (and CSV dialect); then hash them all."""
     source = Source(path=path, partitions=_partitions(path), size=path.stat().st_size)
     _sniff(source)
-    if source.format == "csv" and source.compression is None:
+    meter = LineMeter()  # text formats: DuckDB drops a line of some 300 MB without a word
+    if source.format in ("csv", "ndjson") and source.compression is None:
         # CSV line numbers need the file's lines (readers.py): counted while hashing, 0.6 s per GB.
         sha = hashlib.sha256()
         with path.open("rb") as f:
-            source.lines = _count_lines(_blocks(f), sha)
-        source.sha256 = sha.hexdigest()
+            lines = _count_lines(_blocks(f), sha, meter)
+        source.lines = lines if source.format == "csv" else None
+        source.sha256, source.longest = sha.hexdigest(), meter.longest
         return source
     source.sha256 = digest(path)
     try:
-        if source.format == "csv" and source.compression:
-            source.lines = _content_lines(path, source.compression)
-        elif source.compression == "zstd" and source.format != "unreadable":
-            _content_lines(path, source.compression)  # only to find a stream cut short (or "empty")
+        text = source.format in ("csv", "ndjson")
+        if source.compression and (text or (source.compression == "zstd" and source.format != "unreadable")):
+            counted = _content_lines(path, source.compression, meter)  # zstd: finds a stream cut short
+            source.lines = counted if source.format == "csv" else None
+            source.longest = meter.longest
     except TruncatedStream as exc:
         source.format, source.problem = "unreadable", str(exc)
     return source

@@ -172,9 +172,9 @@ def test_a_line_over_the_maximum_record_size_is_line_too_long(tmp_path: Path):
         assert [m for m, *_ in kept] == ["m1", "m3"]
         assert quarantine == [(2 if name == "long.ndjson" else 3, "line_too_long")]
     csv = tmp_path / "long.csv"
-    csv.write_text(
-        f"event_time,message_id,channel,status_code\n{GOOD['event_time']},m1,sms,7500\n{'y' * (MAX_RECORD + 1)}\n{GOOD['event_time']},m3,sms,7500\n"
-    )
+    time = GOOD["event_time"]
+    rows = ["event_time,message_id,channel,status_code", f"{time},m1,sms,7500", "y" * (MAX_RECORD + 1)]
+    csv.write_text("\n".join([*rows, f"{time},m3,sms,7500"]) + "\n")
     con = connect()
     result = ingest(con, [str(csv)])
     assert result.files[0].reconciles() and result.files[0].rows_read == 3

@@ -281,21 +281,15 @@ def _stage_repaired(con: duckdb.DuckDBPyConnection, source: Source, table: str, 
     every other record reads exactly as it would from a clean file, with the same line numbers.
     The copy is written beside DuckDB's spill files (or the system's temporary folder) and removed.
     """
-    assert source.dialect is not None
-    folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
-    with _temporary_folder(folder if folder and Path(folder).is_dir() else None) as tmp:
-        copy = _Copy(Path(tmp) / "repaired.csv")
-        repair = LineBreakRepair(sink=_line_sink(con, table))
-        try:
-            repair_line_breaks(source.path, source.compression, source.dialect, copy, repair)
-        except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
-            copy.discard()
-            raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
-        except StorageError:
-            copy.discard()
-            raise
-        copy.close()
-        staged = _read_csv(con, dataclasses.replace(source, path=copy.path, compression=None), table, specs)
+    dialect = source.dialect
+    assert dialect is not None
+    repair = LineBreakRepair(sink=_line_sink(con, table))
+    with _copy(
+        con,
+        "repaired.csv",
+        lambda out: repair_line_breaks(source.path, source.compression, dialect, out, repair),
+    ) as path:
+        staged = _read_csv(con, dataclasses.replace(source, path=path, compression=None), table, specs)
     con.execute(f"INSERT INTO {staged.rejects} SELECT * FROM {table}_malformed")
     con.execute(f"DROP TABLE {table}_malformed")
     staged.blanks = table + "_blanks"
@@ -312,11 +306,23 @@ def _long_lines_cut(
     if source.longest <= MAX_RECORD or source.format not in ("csv", "ndjson"):
         yield source, []
         return
+    cut: list[tuple[int, int, str]] = []
+    with _copy(
+        con, "cut", lambda out: cut.extend(cut_long_lines(source.path, source.compression, out))
+    ) as path:
+        lines = count_lines(path) if source.format == "csv" else None
+        yield dataclasses.replace(source, path=path, compression=None, lines=lines, longest=0), cut
+
+
+@contextlib.contextmanager
+def _copy(con: duckdb.DuckDBPyConnection, name: str, write: Callable[[_Copy], object]) -> Iterator[Path]:
+    """A copy of a source that `write` makes, beside DuckDB's spill files (or in the system's
+    temporary folder), removed after. An error reading the source records it whole."""
     folder = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
     with _temporary_folder(folder if folder and Path(folder).is_dir() else None) as tmp:
-        copy = _Copy(Path(tmp) / "cut")
+        copy = _Copy(Path(tmp) / name)
         try:
-            cut = cut_long_lines(source.path, source.compression, copy)
+            write(copy)
         except (OSError, EOFError, zstandard.ZstdError, zlib.error) as exc:  # reading the input
             copy.discard()
             raise UnreadableSource(f"{type(exc).__name__}: {exc}") from exc
@@ -324,8 +330,7 @@ def _long_lines_cut(
             copy.discard()
             raise
         copy.close()
-        lines = count_lines(copy.path) if source.format == "csv" else None
-        yield dataclasses.replace(source, path=copy.path, compression=None, lines=lines, longest=0), cut
+        yield copy.path
 
 
 def _reject_long_lines(

@@ -29,6 +29,7 @@ lint: $(STAMP)
 # Benchmarks, never tests: figures are ratios against the bare engine in the same run.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_run.py
+	$(BIN)/python bench/bench_memory.py
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py

@@ -3,12 +3,16 @@ goes on. Each builds its few input lines here; exit codes and messages are the R
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from reporter.cli import cli
@@ -158,3 +162,37 @@ def test_reporter_sql_reads_the_runs_own_files_and_nothing_else(tmp_path: Path):
         assert result.exit_code in (64, 65), (statement, result.stdout)
         assert "SECRET" not in result.stdout and result.stderr.count("\n") == 1
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_empty_or_rejected_lines(tmp_path: Path):
+    # Streamed to disk, never held: 1M empty lines (a 1 KB gzip) and 200k rows with a field too many.
+    # Before the empty lines were numbered in DuckDB, the first took 1.9 GB; now about 0.3 GB.
+    header, good = b"event_time,message_id,channel,status_code\n", b"2026-11-23T10:00:00Z,m%d,sms,7500\n"
+    with gzip.open(tmp_path / "empty.csv.gz", "wb", compresslevel=1) as f:
+        f.write(header + good % 1 + b"\n" * 1_000_000 + good % 2)
+    with gzip.open(tmp_path / "bad.csv.gz", "wb", compresslevel=1) as f:
+        f.write(header + good % 3)
+        for _ in range(20):
+            f.write(b"2026-11-23T10:00:00Z,x,sms,7500,extra\n" * 10_000)
+        f.write(good % 4)
+    probe = (
+        "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+        "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    command = [sys.executable, "-m", "reporter", "ingest", str(tmp_path), "--out", str(tmp_path / "out")]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *command, "--memory-limit", "512MB"], capture_output=True
+    )
+    code, peak_kib = map(int, out.stdout.split())
+    assert code == 0, out.stderr
+    assert peak_kib < 1_000_000  # 1 GB
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["reconciliation"]["accepted"] == 4
+    assert manifest["reconciliation"]["quarantine_reasons"] == {"too_many_columns": 200_000}
+    quarantine = duckdb.sql(f"SELECT min(line), max(line) FROM '{tmp_path}/out/extracts/quarantine.parquet'")
+    assert quarantine.fetchall() == [(3, 200_002)]
+    events = duckdb.sql(
+        f"SELECT message_id, source_line FROM '{tmp_path}/out/extracts/events.parquet' ORDER BY 1"
+    )
+    assert events.fetchall() == [("m1", 2), ("m2", 1_000_003), ("m3", 2), ("m4", 200_003)]

@@ -196,3 +196,20 @@ def test_memory_does_not_grow_with_empty_or_rejected_lines(tmp_path: Path):
         f"SELECT message_id, source_line FROM '{tmp_path}/out/extracts/events.parquet' ORDER BY 1"
     )
     assert events.fetchall() == [("m1", 2), ("m2", 1_000_003), ("m3", 2), ("m4", 200_003)]
+
+
+def test_a_date_whose_outcomes_fail_leaves_no_temporary_folder(tmp_path: Path, monkeypatch):
+    logs, reports = tmp_path / "logs", tmp_path / "reports"
+    good_csv(logs / "2026-11-23" / "a.csv", "2026-11-23")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("outcomes broke")
+
+    monkeypatch.setattr("reporter.run.build_outcomes", broken)
+    result = nightly(logs, reports, "--from", "2026-11-23", "--to", "2026-11-24")
+    assert result.exit_code == 70  # a bug (70) is more severe than no input (66)
+    assert result.stderr.splitlines() == [
+        "reporter: 2026-11-23: internal error: RuntimeError: outcomes broke (please report)",
+        f"reporter: 2026-11-24: no input: {logs / '2026-11-24' / '*.csv'} (matches nothing)",
+    ]
+    assert sorted(p.name for p in reports.iterdir()) == [".nightly.lock"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.engine import connect, quote_ident, quote_literal
-from reporter.extracts import register_files, write_ingest_extracts
+from reporter.extracts import write_ingest_extracts
 from reporter.ingest import ingest
 
 CACHE = Path(__file__).resolve().parent / "cache"
@@ -86,7 +86,6 @@ def ours(files: list[Path], out: Path) -> tuple[float, float, int]:
     start = time.perf_counter()
     result = ingest(con, [str(p) for p in files])
     read = time.perf_counter() - start
-    register_files(con, result)
     write_ingest_extracts(con, out, None)
     written = time.perf_counter() - start
     con.close()

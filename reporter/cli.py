@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,9 @@ from reporter.export import FORMATS, write_result
 from reporter.fsio import private_files
 from reporter.generate import FORMATS as GENERATE_FORMATS
 from reporter.vocabulary import STATUS_CLASSES
+
+if TYPE_CHECKING:
+    from reporter.ingest import IngestResult
 
 
 class ReporterGroup(click.Group):
@@ -149,11 +152,11 @@ def ingest(
     Writes OUT/extracts/events.parquet, OUT/extracts/quarantine.parquet and OUT/manifest.json.
     Silent on success unless --verbose.
     """
-    from reporter.ingest.run import reconciliation_table, run_ingest
+    from reporter.run import run_ingest
 
     result = run_ingest(list(inputs), out, config_path, region, progress=_progress(), limit=memory_limit)
     if verbose:
-        click.echo(reconciliation_table(result), err=True)
+        click.echo(_reconciliation_table(result), err=True)
     result.check_inputs()
 
 
@@ -258,7 +261,6 @@ def run_command(
 
     Silent on success unless --verbose.
     """
-    from reporter.ingest.run import reconciliation_table
     from reporter.run import RunOptions, run
 
     options = RunOptions(
@@ -272,8 +274,8 @@ def run_command(
     )
     result = run(options, progress=_progress())
     if verbose:
-        click.echo(reconciliation_table(result), err=True)
-    result.check_inputs()
+        click.echo(_reconciliation_table(result.ingest), err=True)
+    result.ingest.check_inputs()
 
 
 @cli.command()
@@ -428,14 +430,30 @@ def nightly(
 
     day, first, last = (value.date() if value else None for value in (day, first, last))
     dates = dates_to_build(day, first, last, config_path)
-    outcomes = run_nightly(NightlyOptions(dates, config_path, inputs, reports, resend, fail_on_alert))
-    for outcome in outcomes:
+    result = run_nightly(NightlyOptions(dates, config_path, inputs, reports, resend, fail_on_alert))
+    for outcome in result.dates if verbose else ():
         for note in outcome.notes:
-            # A warehouse that could not be refreshed is worth a line even on a quiet night.
-            if verbose or "not refreshed" in note:
-                click.echo(note, err=True)
-        if verbose:
-            click.echo(f"{outcome.date}: {outcome.status}", err=True)
+            click.echo(note, err=True)
+        click.echo(f"{outcome.date}: {outcome.status}", err=True)
+    # A warehouse that could not be refreshed is worth a line even on a quiet night.
+    if verbose or not result.warehouse.refreshed:
+        click.echo(result.warehouse_note, err=True)
+
+
+def _reconciliation_table(result: IngestResult) -> str:
+    """The reconciliation per file and in total, tab-separated with a header (what --verbose prints)."""
+    lines = ["file\tformat\trows_read\taccepted\tquarantined\tunique\tduplicates"]
+    for f in result.files:
+        fmt = f.format + (" (whole file: " + f.whole_file + ")" if f.whole_file else "")
+        lines.append(
+            f"{printable(f.path)}\t{fmt}\t{f.rows_read}\t{f.accepted}\t{f.quarantined}\t{f.unique}\t{f.duplicates}"
+        )
+    t = result.totals()
+    lines.append(
+        f"total\t\t{t['rows_read']}\t{t['accepted']}\t{t['quarantined']}\t{t['unique']}\t{t['duplicates']}"
+    )
+    lines.extend(f"not read: {printable(f.path)}: {printable(f.problem)}" for f in result.findings)
+    return "\n".join(lines)
 
 
 def _progress() -> Any:

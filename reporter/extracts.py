@@ -25,7 +25,10 @@ def copy_parquet(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None
 
 
 def write_ingest_extracts(con: duckdb.DuckDBPyConnection, out: Path, hmac_key: bytes | None) -> None:
-    """extracts/events.parquet (input order) and extracts/quarantine.parquet."""
+    """extracts/events.parquet (input order) and extracts/quarantine.parquet.
+
+    Reads ingest's `events`, `ingest_files` and `quarantine`; the destination leaves masked (privacy.py).
+    """
     copy_parquet(
         con,
         "SELECT e.* EXCLUDE (source_index), f.path AS source_file "
@@ -38,20 +41,6 @@ def write_ingest_extracts(con: duckdb.DuckDBPyConnection, out: Path, hmac_key: b
         "SELECT * FROM quarantine ORDER BY file, line NULLS FIRST",
         out / "extracts" / "quarantine.parquet",
     )
-
-
-def register_files(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
-    files = pl.DataFrame(
-        {
-            "source_index": range(len(result.files)),
-            "path": [f.path for f in result.files],
-            "sha256": [f.sha256 for f in result.files],
-        },
-        schema={"source_index": pl.Int32(), "path": pl.String(), "sha256": pl.String()},
-    )
-    con.register("ingest_files_df", files)
-    con.execute("CREATE OR REPLACE TEMP TABLE ingest_files AS SELECT * FROM ingest_files_df")
-    con.unregister("ingest_files_df")
 
 
 def manifest(result: IngestResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:

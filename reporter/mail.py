@@ -170,13 +170,6 @@ def build_message(
     return msg
 
 
-def html_size_as_sent(html: str) -> int:
-    """Bytes of an HTML part as smtplib sends it (headers, encoding, CRLF); Gmail clips near 102 KB."""
-    part = EmailMessage()
-    part.set_content(html, subtype="html")  # the content manager add_alternative uses: same encoding
-    return len(part.as_bytes(policy=part.policy.clone(linesep="\r\n")))
-
-
 def write_eml(msg: EmailMessage, path: Path) -> None:
     """The message as sent (CRLF line ends), written atomically."""
     data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))

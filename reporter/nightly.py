@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reporter.alerts import Alert
 from reporter.config import Config, load_config
 from reporter.errors import (
     AlertError,
@@ -41,7 +42,7 @@ from reporter.extracts import write_manifest
 from reporter.ingest.sources import digest, expand_inputs
 from reporter.mail import EmailOptions, email_report
 from reporter.run import RunOptions, run
-from reporter.warehouse import build_nightly_warehouse
+from reporter.warehouse import WarehouseState, build_nightly_warehouse
 
 LOCK_NAME = ".nightly.lock"
 
@@ -62,6 +63,13 @@ class DateOutcome:
     status: str  # "published", "restated", "unchanged", "failed"
     notes: list[str] = field(default_factory=list)
     error: Exception | None = None  # why the date failed, or what failed after it was published
+
+
+@dataclass(frozen=True)
+class NightlyResult:
+    dates: list[DateOutcome]
+    warehouse: WarehouseState  # of REPORTS/warehouse.duckdb
+    warehouse_note: str  # one line on it, e.g. why it was not refreshed
 
 
 def yesterday(zone: str, today: dt.date | None = None) -> dt.date:
@@ -232,9 +240,9 @@ def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.dat
     _after_publish(
         outcome,
         lambda: _email(config, options, folder, outcome),
-        lambda: _check_quarantine_share(config, day, result.totals()),
-        lambda: _check_alerts(options, folder),
-        result.check_inputs,
+        lambda: _check_quarantine_share(config, day, result.ingest.totals()),
+        lambda: _check_alerts(options, day, result.alerts),
+        result.ingest.check_inputs,
     )
     return outcome
 
@@ -248,11 +256,10 @@ def _after_publish(outcome: DateOutcome, *checks: Callable[[], None]) -> None:
             outcome.error = outcome.error or exc
 
 
-def _check_alerts(options: NightlyOptions, folder: Path) -> None:
-    alerts = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("alerts", [])
+def _check_alerts(options: NightlyOptions, day: dt.date, alerts: tuple[Alert, ...]) -> None:
     if alerts and options.fail_on_alert:
         more = f" (and {len(alerts) - 1} more)" if len(alerts) > 1 else ""
-        raise AlertError(f"{folder.name}: alert: {alerts[0]}{more}")
+        raise AlertError(f"{day}: alert: {alerts[0].text}{more}")
 
 
 def _email(config: Config, options: NightlyOptions, folder: Path, outcome: DateOutcome) -> None:
@@ -271,7 +278,7 @@ def _email(config: Config, options: NightlyOptions, folder: Path, outcome: DateO
     write_manifest(manifest_path, manifest)
 
 
-def nightly(options: NightlyOptions) -> list[DateOutcome]:
+def nightly(options: NightlyOptions) -> NightlyResult:
     """Build every requested date under one lock; refresh the warehouse; return what happened."""
     config = load_config(options.config)
     reports = (options.reports or config.nightly.reports).resolve()
@@ -285,27 +292,26 @@ def nightly(options: NightlyOptions) -> list[DateOutcome]:
                 if not isinstance(exc, ReporterError) and os.environ.get("REPORTER_DEBUG"):
                     raise
                 outcomes.append(DateOutcome(day, "failed", error=exc))
-        _refresh_warehouse(reports, outcomes)
+        state, note = _refresh_warehouse(reports)
     failed = [o for o in outcomes if o.error]
     if len(failed) == 1 and isinstance(failed[0].error, ReporterError):
         raise _dated(failed[0].date, failed[0].error)
     if failed:  # every failed date, one line each, with the most severe code
         raise BatchError([(_date_line(o.date, o.error), _code(o.error)) for o in failed])
-    return outcomes
+    return NightlyResult(outcomes, state, f"{reports / 'warehouse.duckdb'}: {note}")
 
 
-def _refresh_warehouse(reports: Path, outcomes: list[DateOutcome]) -> None:
-    """Rewrite the warehouse over every published date (none yet: nothing to view)."""
+def _refresh_warehouse(reports: Path) -> tuple[WarehouseState, str]:
+    """Rewrite the warehouse over every published date (none yet: nothing to view); its state and a note."""
     if not any(p.is_dir() for p in reports.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")):
-        return
+        return WarehouseState.NOT_BUILT, "not built (no date is published yet)"
     try:
         state = build_nightly_warehouse(reports)
     except OSError as exc:
-        state = f"not refreshed ({exc.strerror})"
-    if state not in ("written", "current"):
-        if state == "locked":
-            state = "not refreshed: another process holds it open (its views still see the new dates)"
-        outcomes[-1].notes.append(f"{reports / 'warehouse.duckdb'}: {state}")
+        return WarehouseState.FAILED, f"not refreshed ({exc.strerror})"
+    if state is WarehouseState.LOCKED:
+        return state, "not refreshed: another process holds it open (its views still see the new dates)"
+    return state, state.value
 
 
 def _date_line(day: dt.date, error: Exception | None) -> str:

@@ -1,13 +1,14 @@
 """Outcomes: classify every event, find each message's final status, count events.
 
-Runs in DuckDB on the connection that ingest filled (`events`, `ingest_files`). Creates
-`enriched_events` (a view), `messages` and `event_counts` (tables). The SQL lives in
-reporter/sql/*.sql; row counts are checked here, not only in tests.
+Runs in DuckDB on the connection that ingest filled (`events`, `ingest_files`); `build_outcomes`
+says what it creates. The SQL lives in reporter/sql/*.sql; row counts are checked here, not only
+in tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from importlib import resources
 
 import duckdb
@@ -18,7 +19,7 @@ from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
 from reporter.engine import insert_rows
 from reporter.errors import ReconciliationError
-from reporter.ingest import drop_events
+from reporter.ingest import IngestResult, drop_events
 
 
 def pipeline_sql(name: str) -> str:
@@ -69,11 +70,25 @@ def _country_table(con: duckdb.DuckDBPyConnection) -> None:
     insert_rows(con, "destination_prefixes", ["prefix", "country"], [[p, _country(n)] for p, n in prefixes])
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What build_outcomes made: events classified, messages with a final status."""
+
+    events: int
+    messages: int
+
+
 def build_outcomes(
-    con: duckdb.DuckDBPyConnection, hmac_key: bytes | None = None, keep_events: bool = True
-) -> dict[str, int]:
-    """Create code_lookup, enriched_events, destination_prefixes, message_rows (the `messages` view),
-    message_counts and event_counts; return the counts.
+    con: duckdb.DuckDBPyConnection,
+    ingested: IngestResult,
+    dimension: Dimension,
+    hmac_key: bytes | None = None,
+    keep_events: bool = True,
+) -> Outcomes:
+    """Reads ingest's `events` and `ingest_files` (`ingested` is that ingest's result) and the dimension.
+
+    Creates the dimension's tables (register_dimension), code_lookup, destination_prefixes,
+    message_rows (and the `messages` view over it), message_counts and event_counts; returns the counts.
 
     Destination country comes from the first digits of an international number (a calling code and
     enough digits to tell apart the regions that share it: 1 = US, CA...; 44 = GB, JE...), looked up
@@ -82,10 +97,13 @@ def build_outcomes(
     Without `keep_events`, the events are dropped once the messages are built, so the memory they
     held is free for the steps after (at 20M events, keeping them made DuckDB spill under its limit).
     """
+    register_dimension(con, dimension)
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute(pipeline_sql("destination_prefix"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     events = _one(con, "SELECT count(*) FROM events")
+    if events != ingested.totals()["unique"]:
+        raise ReconciliationError(f"outcomes read {events} events, ingest kept {ingested.totals()['unique']}")
     _country_table(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     # Sorted on (date, input position of the first event) as the last step, so every extract
@@ -101,6 +119,7 @@ def build_outcomes(
         "CREATE OR REPLACE TEMP VIEW messages AS SELECT * EXCLUDE (first_delivered_at) FROM message_rows"
     )
     if not keep_events:
+        con.execute("DROP VIEW enriched_events")  # over `events`: ours to drop before ingest drops those
         drop_events(con)
     counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
     in_messages = _one(con, "SELECT coalesce(sum(events), 0) FROM messages")
@@ -110,7 +129,7 @@ def build_outcomes(
             f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"
         )
     build_message_counts(con)
-    return {"events": events, "messages": _one(con, "SELECT count(*) FROM messages")}
+    return Outcomes(events, _one(con, "SELECT count(*) FROM messages"))
 
 
 def build_message_counts(con: duckdb.DuckDBPyConnection) -> int:

@@ -1,17 +1,29 @@
-"""`reporter run`: ingest -> outcomes -> breakdowns -> extracts, warehouse, report, manifest."""
+"""`reporter run` and `reporter ingest`: the whole data flow, one step per call.
+
+    inputs --ingest--> events, quarantine, ingest_files       (reporter/ingest)
+           --outcomes--> message_rows (messages), message_counts, event_counts  (outcomes.py)
+           --period, history--> the same narrowed to the dates; daily_history, daily_codes...
+           --extracts--> OUT/extracts/*.parquet                 (extracts.py)
+           --report--> OUT/report.html, OUT/email/              (reporter/report)
+           --warehouse--> OUT/warehouse.duckdb                  (warehouse.py)
+           --manifest--> OUT/manifest.json, written last
+
+The steps share one DuckDB connection; each call below names what it reads and creates.
+`run` returns a RunResult, which nightly and the CLI read (never the files it wrote).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from reporter import privacy
-from reporter.alerts import evaluate
+from reporter.alerts import Alert, evaluate
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
 from reporter.engine import connect, memory_limit, quote_literal, spill_folder
@@ -19,21 +31,16 @@ from reporter.errors import MemoryLimitError, StorageError
 from reporter.extracts import (
     copy_parquet,
     manifest,
-    register_files,
     register_inputs,
+    write_ingest_extracts,
     write_manifest,
     write_messages,
 )
 from reporter.ingest import IngestOptions, IngestResult, ingest
-from reporter.outcomes import (
-    build_message_summaries,
-    build_outcomes,
-    latest_event_time,
-    register_dimension,
-)
+from reporter.outcomes import build_message_summaries, build_outcomes, latest_event_time
 from reporter.queries import NamedQuery, load_queries, run_query
 from reporter.report import write_report
-from reporter.warehouse import build_warehouse
+from reporter.warehouse import WarehouseState, build_warehouse
 
 # Extracts computed by named queries (DESIGN.md §5).
 QUERY_EXTRACTS = ("by_channel_region_class", "by_code", "daily")
@@ -62,6 +69,25 @@ class RunOptions:
     history: tuple[Path, ...] = ()  # earlier days' daily.parquet, for the comparison (nightly)
     notice: str | None = None  # shown at the top of the report, e.g. that the date was restated
     memory_limit: str | None = None  # beats the config's; None: the config's, else half the RAM
+
+
+@dataclass(frozen=True)
+class OutcomeCounts:
+    events: int
+    messages: int  # whose first event falls in the period
+    messages_outside_period: int  # left out by --start/--end, counted so none leaves silently
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did: read by nightly and the CLI (the manifest says the same to other readers)."""
+
+    ingest: IngestResult  # files, reconciliation, quarantine reasons
+    outcomes: OutcomeCounts
+    alerts: tuple[Alert, ...]  # the alert rules that fired
+    seconds: float
+    steps: dict[str, float] = field(default_factory=dict)  # wall seconds per step
+    warehouse: WarehouseState = WarehouseState.NOT_BUILT
 
 
 def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> int:
@@ -135,7 +161,7 @@ def run(
     options: RunOptions,
     progress: Callable[[int, int, Path], None] | None = None,
     manifest_extra: dict[str, object] | None = None,
-) -> IngestResult:
+) -> RunResult:
     started = time.monotonic()
     config = load_config(options.config)
     dimension = build_dimension()
@@ -165,25 +191,23 @@ def _run(
     progress: Callable[[int, int, Path], None] | None,
     manifest_extra: dict[str, object] | None,
     started: float,
-) -> IngestResult:
+) -> RunResult:
     steps = _Steps()
-    result = ingest(con, list(options.inputs), IngestOptions(config, options.region), progress)
+    # ingest: the inputs -> events, quarantine, ingest_files; inputs (its reconciliation per file)
+    ingested = ingest(con, list(options.inputs), IngestOptions(config, options.region), progress)
+    register_inputs(con, ingested)
     steps.done("ingest")
-    register_files(con, result)
-    register_inputs(con, result)
-    register_dimension(con, dimension)
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
     con.execute("SET TimeZone = ?", [config.timezone])
-    counts = build_outcomes(con, privacy.hmac_key_from_env(), keep_events=False)
+    # outcomes: events + the dimension -> message_rows (messages), message_counts, event_counts; events go
+    outcomes = build_outcomes(con, ingested, dimension, privacy.hmac_key_from_env(), keep_events=False)
     steps.done("outcomes")
     queries = load_queries()
     as_of = latest_event_time(con)  # of the whole input, before the period narrows it
+    # the period: message_rows, message_counts, event_counts narrowed to --start/--end
     outside = _limit_period(con, options.start, options.end)
-    counts = {
-        "events": counts["events"],
-        "messages": _one(con, "SELECT count(*) FROM message_rows"),
-        "messages_outside_period": outside,
-    }
+    counts = OutcomeCounts(outcomes.events, _one(con, "SELECT count(*) FROM message_rows"), outside)
+    # history: daily_history, delivery_times, by_carrier, daily_codes (+ _history) from the period's messages
     _daily_history(con, queries, options.history)
     build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
     _daily_codes(con, queries, options.history)
@@ -202,19 +226,55 @@ def _run(
     for table in TABLE_EXTRACTS:
         copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
     steps.done("other_extracts")
-    fired = evaluate(run_query(con, queries["comparison"]), config.alerts)
+    fired = tuple(evaluate(run_query(con, queries["comparison"]), config.alerts))
     period = (options.start, options.end)
-    write_report(con, queries, options.out, result, period, fired, options.notice, config)
+    write_report(con, queries, options.out, ingested, period, list(fired), options.notice, config)
     steps.done("report")
+    warehouse = WarehouseState.NOT_BUILT
     if options.warehouse:
         build_warehouse(options.out)
+        warehouse = WarehouseState.WRITTEN
         steps.done("warehouse")
+    result = RunResult(
+        ingested, counts, fired, round(time.monotonic() - started, 3), steps.seconds, warehouse
+    )
     extra = {
         **(manifest_extra or {}),
         "period": {"start": options.start, "end": options.end},
-        "outcomes": counts,
-        "alerts": [a.text for a in fired],
-        "timings": {"seconds": round(time.monotonic() - started, 3), "steps": steps.seconds},
+        "outcomes": asdict(result.outcomes),
+        "alerts": [a.text for a in result.alerts],
+        "timings": {"seconds": result.seconds, "steps": result.steps},
     }
-    write_manifest(options.out / "manifest.json", manifest(result, extra))
+    write_manifest(options.out / "manifest.json", manifest(ingested, extra))
+    return result
+
+
+def run_ingest(
+    inputs: list[str],
+    out: Path,
+    config_path: Path | None = None,
+    region: str | None = None,
+    progress: Callable[[int, int, Path], None] | None = None,
+    limit: str | None = None,
+) -> IngestResult:
+    """`reporter ingest`: the ingest step alone, with its extracts (events, quarantine) and manifest.
+
+    `limit` (--memory-limit) beats the config's memory_limit; DuckDB spills beside `out` past it.
+    """
+    started = time.monotonic()
+    config = load_config(config_path)
+    with spill_folder(out) as spill:
+        con = connect(memory_limit=memory_limit(limit or config.memory_limit), temp_directory=spill)
+        try:
+            result = ingest(con, inputs, IngestOptions(config, region), progress)
+            write_ingest_extracts(con, out, privacy.hmac_key_from_env())
+            timings = {"seconds": round(time.monotonic() - started, 3)}
+            write_manifest(out / "manifest.json", manifest(result, {"timings": timings}))
+        except duckdb.OutOfMemoryException as exc:
+            first = str(exc).splitlines()[0]
+            raise MemoryLimitError(
+                f"out of memory under memory_limit {limit or config.memory_limit}: {first}"
+            ) from exc
+        finally:
+            con.close()
     return result

@@ -7,6 +7,7 @@ It is written in an older storage version so that the duckdb CLI of the 1.4/1.5 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
@@ -41,6 +42,20 @@ BASE_VIEWS = {
 # Extracts a folder written before them may lack: their views are left out there.
 OPTIONAL_VIEWS = ("delivery_times", "daily_codes_history", "by_carrier")
 _PARAM = re.compile(r"\$[A-Za-z_]\w*")
+
+
+class WarehouseState(enum.Enum):
+    """What became of a warehouse file in a run (`reporter run`, `reporter nightly`)."""
+
+    WRITTEN = "written"  # (re)written
+    CURRENT = "current"  # its views were already these: left alone
+    LOCKED = "locked"  # another process holds it open, so it was not checked (its glob views still read)
+    FAILED = "failed"  # it could not be written (an OSError)
+    NOT_BUILT = "not built"  # this run keeps none (nightly keeps one over every date instead)
+
+    @property
+    def refreshed(self) -> bool:
+        return self in (WarehouseState.WRITTEN, WarehouseState.CURRENT)
 
 
 def _write_views(target: Path, sources: dict[str, str]) -> None:
@@ -144,12 +159,12 @@ def build_warehouse(run_dir: Path) -> Path:
     return run_dir / WAREHOUSE_NAME
 
 
-def build_nightly_warehouse(reports: Path) -> str:
+def build_nightly_warehouse(reports: Path) -> WarehouseState:
     """reports/warehouse.duckdb over every dated folder; rewritten only when its views change.
 
     The views read globs, so a new date needs no rewrite; an analyst holding the file open keeps
-    the old copy (the rewrite is a rename). Returns "written", "current", or "locked" when another
-    process holds the file and it could not be checked (its glob views still see the new date).
+    the old copy (the rewrite is a rename). LOCKED when another process holds the file and it could
+    not be checked (its glob views still see the new date).
     """
     dates = reports / "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]" / "extracts"
     latest = max(p for p in reports.glob("[0-9]*-*-*") if p.is_dir())
@@ -178,11 +193,11 @@ def build_nightly_warehouse(reports: Path) -> str:
     if target.exists():
         stored = _stored_digest(target)
         if stored is None:
-            return "locked"
+            return WarehouseState.LOCKED
         if stored == _views_digest(sources):
-            return "current"
+            return WarehouseState.CURRENT
     _write_views(target, sources)
-    return "written"
+    return WarehouseState.WRITTEN
 
 
 def _stored_digest(target: Path) -> str | None:

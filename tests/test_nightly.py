@@ -215,6 +215,23 @@ def test_an_analyst_holding_the_warehouse_does_not_break_the_night(logs, tmp_pat
         analyst.close()
 
 
+def test_nightly_returns_each_date_and_the_warehouse_state(logs, tmp_path):
+    from reporter.nightly import NightlyOptions
+    from reporter.nightly import nightly as run_nightly
+    from reporter.warehouse import WarehouseState
+
+    reports = tmp_path / "reports"
+    template = (str(logs / "{date}"),)
+    day = dt.date.fromisoformat(DATES[0])
+    first = run_nightly(NightlyOptions((day,), inputs=template, reports=reports))
+    assert [(o.date, o.status) for o in first.dates] == [(day, "published")]
+    assert first.warehouse is WarehouseState.WRITTEN
+    again = run_nightly(NightlyOptions((day,), inputs=template, reports=reports))
+    assert [(o.date, o.status) for o in again.dates] == [(day, "unchanged")]
+    assert again.warehouse is WarehouseState.CURRENT  # same views: the file is left alone
+    assert again.warehouse_note == f"{reports.resolve() / 'warehouse.duckdb'}: current"
+
+
 def test_the_report_is_emailed_once_per_date_unless_resent(logs, tmp_path, smtp_server):  # noqa: F811
     from tests.test_mail import Inbox
 

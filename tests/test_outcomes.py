@@ -6,9 +6,9 @@ import pytest
 
 from reporter.codes import build_dimension
 from reporter.engine import connect
-from reporter.extracts import register_files, register_inputs
+from reporter.extracts import register_inputs
 from reporter.ingest import ingest
-from reporter.outcomes import build_outcomes, register_dimension
+from reporter.outcomes import build_outcomes
 from reporter.queries import load_queries, run_query
 
 # Each message exercises one lifecycle case; the comment says what its final status must be.
@@ -48,10 +48,8 @@ def con(tmp_path_factory):
     path.write_text(LOG)
     con = connect()
     result = ingest(con, [str(path)])
-    register_files(con, result)
-    register_inputs(con, result)
-    register_dimension(con, build_dimension())
-    build_outcomes(con)
+    register_inputs(con, result)  # data_quality reads it
+    build_outcomes(con, result, build_dimension())
     return con
 
 

@@ -13,8 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from reporter.cli import cli
-from reporter.mail import html_size_as_sent
-from reporter.report import EMAIL_SIZE_LIMIT
+from reporter.report import EMAIL_SIZE_LIMIT, html_size_as_sent
 from reporter.report.text import CUT_MARK
 from tests.conftest import ROOT
 

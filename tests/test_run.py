@@ -250,3 +250,40 @@ def test_the_sample_incident_is_there_to_find(run_dir):
         "US",
         "AT&T",
     )
+
+
+def test_run_returns_what_it_did_and_nightly_and_the_cli_read_it(tmp_path):
+    import datetime as dt
+
+    from reporter.ingest import IngestResult
+    from reporter.run import OutcomeCounts, RunOptions, RunResult, run
+    from reporter.warehouse import WarehouseState
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "event_time,message_id,channel,status_code,region\n"
+        "2026-11-23T10:00:00Z,m1,sms,7501,eu\n2026-11-23T10:00:05Z,m1,sms,7500,eu\n"
+        "2026-11-23T10:00:00Z,m2,sms,7501,eu\n2026-11-23T10:00:05Z,m2,sms,7203,eu\n"
+        "2026-11-24T10:00:00Z,m3,sms,7501,eu\nnot a time,m4,sms,7501,eu\n"
+    )
+    config = tmp_path / "reporter.toml"
+    config.write_text("[[alerts]]\nname = 'high'\nfailure_rate_above = 0.2\nmin_messages = 2\n")
+    day = dt.date(2026, 11, 23)
+    result = run(RunOptions((str(log),), tmp_path / "out", config, start=day, end=day))
+    assert isinstance(result, RunResult) and isinstance(result.ingest, IngestResult)
+    assert result.ingest.totals() == {
+        "rows_read": 6, "accepted": 5, "quarantined": 1, "unique": 5, "duplicates": 0
+    }  # fmt: skip
+    # 5 events; m1 and m2 start on the 23rd, m3 on the 24th is outside the period.
+    assert result.outcomes == OutcomeCounts(events=5, messages=2, messages_outside_period=1)
+    assert [a.rule for a in result.alerts] == ["high"]  # sms in eu: 1 failure in 2 messages, 50%
+    assert "sms in eu" in result.alerts[0].text
+    assert result.warehouse is WarehouseState.WRITTEN
+    assert {"ingest", "outcomes", "report", "warehouse"} <= set(result.steps)
+    assert result.seconds >= sum(result.steps.values()) - 0.01
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["alerts"] == [a.text for a in result.alerts]
+
+    bare = run(RunOptions((str(log),), tmp_path / "bare", warehouse=False))
+    assert bare.warehouse is WarehouseState.NOT_BUILT and bare.alerts == ()
+    assert not (tmp_path / "bare" / "warehouse.duckdb").exists()

@@ -326,8 +326,9 @@ def _stage_table(index: int) -> str:
 
 
 def drop_events(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop `events` and the stage tables under it (the quarantine stays), to free their memory."""
-    con.execute("DROP VIEW IF EXISTS enriched_events")
+    """Drop `events` and the stage tables under it (the quarantine stays), to free their memory.
+
+    A view built over `events` by a later step must be dropped by that step first."""
     con.execute("DROP VIEW IF EXISTS events")
     con.execute("DROP VIEW IF EXISTS events_all")
     con.execute("DROP TABLE IF EXISTS dup_later")
@@ -408,7 +409,8 @@ def ingest(
     options: IngestOptions | None = None,
     on_file: Callable[[int, int, Path], None] | None = None,
 ) -> IngestResult:
-    """Read every input into the connection's `events` and `quarantine` tables; reconcile."""
+    """Read every input into the connection; reconcile. Creates `events` (a view: the accepted rows,
+    exact duplicates dropped), `quarantine` and `ingest_files` (source_index -> path, sha256)."""
     options = options or IngestOptions()
     expanded = expand_inputs(inputs)
     paths, findings = expanded.files, expanded.findings
@@ -448,4 +450,9 @@ def ingest(
     reasons = Counter(
         dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
+    )
+    rows: list[list[object]] = [[i, f.path, f.sha256] for i, f in enumerate(files)]
+    insert_rows(con, "ingest_files", ["source_index", "path", "sha256"], rows)
     return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())}, findings)

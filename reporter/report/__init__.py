@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import replace
+from email.message import EmailMessage
 from pathlib import Path
 
 import css_inline
@@ -28,13 +29,22 @@ from reporter.alerts import Alert
 from reporter.config import Config
 from reporter.fsio import atomic_dir, write_text
 from reporter.ingest import IngestResult
-from reporter.mail import html_size_as_sent
 from reporter.queries import NamedQuery
 from reporter.report.build import build_page
 from reporter.report.charts import Chart
 from reporter.report.context import ReportPage
 
 EMAIL_SIZE_LIMIT = 90_000  # bytes of body.html as sent; Gmail clips an HTML part near 102 KB
+
+
+def html_size_as_sent(html: str) -> int:
+    """Bytes of an HTML part as smtplib sends it (headers, encoding, CRLF); Gmail clips near 102 KB.
+
+    Measured with the content manager mail.build_message uses (add_alternative): same encoding.
+    """
+    part = EmailMessage()
+    part.set_content(html, subtype="html")
+    return len(part.as_bytes(policy=part.policy.clone(linesep="\r\n")))
 
 
 def _environment(html: bool) -> Environment:

@@ -227,3 +227,31 @@ def test_a_folder_from_before_these_extracts_gets_what_its_messages_allow(extrac
     listed = CliRunner().invoke(cli, ["sql", "SELECT count(*) AS n FROM by_carrier", "--warehouse",
                                       str(old / "warehouse.duckdb"), "--format", "json"])  # fmt: skip
     assert listed.exit_code == 0 and json.loads(listed.stdout) == [{"n": 3}]
+
+
+def test_daily_codes_history_adds_earlier_dates_stored_beside_their_daily(extracts, tmp_path, monkeypatch):
+    """As the nightly job passes them: earlier folders' daily.parquet, with daily_codes.parquet beside."""
+    daily = pl.read_parquet(extracts / "daily.parquet")
+    history = []
+    for day in ("2026-11-19", "2026-11-20"):
+        folder = tmp_path / day / "extracts"
+        folder.mkdir(parents=True)
+        daily.write_parquet(folder / "daily.parquet")
+        history.append(folder / "daily.parquet")
+    # The 20th has its daily_codes (this log's three failures, dated the 20th); the 19th, from before, none.
+    stored = pl.read_parquet(extracts / "daily_codes.parquet").with_columns(
+        date=pl.lit(dt.date(2026, 11, 20))
+    )
+    stored.write_parquet(tmp_path / "2026-11-20" / "extracts" / "daily_codes.parquet")
+    seen: list[tuple[object, ...]] = []
+
+    def spy(con, *args, **kwargs):
+        query = "SELECT date, sum(messages) FROM daily_codes_history GROUP BY 1 ORDER BY 1"
+        seen.extend(con.execute(query).fetchall())
+        return write_report(con, *args, **kwargs)
+
+    monkeypatch.setattr("reporter.run.write_report", spy)
+    (tmp_path / "log.csv").write_text(LOG)
+    run(RunOptions((str(tmp_path / "log.csv"),), tmp_path / "out", history=tuple(history)))
+    # This run's failures: one on the 23rd (a4), two on the 24th (b5, b6).
+    assert seen == [(dt.date(2026, 11, 20), 3), (D23, 1), (D24, 2)]

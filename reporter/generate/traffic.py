@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from reporter.errors import UsageError
+from reporter.vocabulary import FAILURE_CLASSES
 
 # Per channel: share of messages that fail (before the region's factor; a fifth of them are retried
 # and delivered), share whose final receipt never comes (they end `submitted`), and median seconds
@@ -106,7 +107,7 @@ class Incident:
         failing = codes.filter(
             pl.col("channel").is_in([self.channel, "common"])
             & (pl.col("code") == self.code)
-            & pl.col("status_class").is_in(["failed", "undelivered"])
+            & pl.col("status_class").is_in(FAILURE_CLASSES)
         )
         if failing.is_empty():
             raise UsageError(f"{where}: {self.code} is no failure code of {self.channel} or the common table")

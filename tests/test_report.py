@@ -137,6 +137,7 @@ def test_top_codes_are_ranked_by_failures_and_print_as_codes(run_dir):
 def test_channel_panel_totals_match_the_last_day(run_dir):
     messages = messages_of(run_dir)
     last = messages["date"].max()
+    assert isinstance(last, dt.date)
     day = messages.filter(pl.col("date") == last)
     table = Report((run_dir / "report.html").read_text()).table(f"By channel on {last}")
     assert table[0][:5] == ["Channel", "Messages", "Failure rate", "Baseline", "Change"]
@@ -193,7 +194,9 @@ def test_email_version_is_safe_for_gmail_and_outlook(run_dir):
     failed = int(cells.filter(pl.col("status_class").is_in(FAILED))["messages"].sum())
     subject = (email / "subject.txt").read_text()
     dates = messages_of(run_dir)["date"]
-    period = f"{dates.min():%d}-{dates.max():%d %b %Y}".lstrip("0")
+    first, last = dates.min(), dates.max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    period = f"{first.day}-{last.day} {last:%b %Y}"
     assert subject == f"Worse than usual: {100 * failed / total:.1f}% failed of {total:,}, {period}\n"
     text = (email / "body.txt").read_text()
     assert text.splitlines()[2] == next(p for p in report.paragraphs if p.startswith(("▲", "▼", "●", "○")))

@@ -9,6 +9,7 @@ This module imports nothing from reporter: every step may use it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # A message's final status is its highest-ranked event (DESIGN.md §4); ties go to the latest
 # event_time, then the higher code, then the later input line (FINAL_EVENT_ORDER).
@@ -57,7 +58,7 @@ def destination_prefix_sql(channel: str, destination: str) -> str:
     )
 
 
-_SNIPPETS = {
+_SNIPPETS: dict[str, Callable[..., str]] = {
     "status_rank": status_rank_sql,
     "is_failure": is_failure_sql,
     "destination_prefix": destination_prefix_sql,

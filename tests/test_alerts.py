@@ -92,7 +92,7 @@ def test_a_spike_alerts_and_low_volume_noise_does_not(tmp_path: Path):
     assert "1 alert" in html and "<b>SMS in Europe</b> (rise): failure rate 30.0%, +25.0 points" in html
     # The verdict: 60/200 against the 3 days before, 30/600 (5.0%), with the code behind it.
     assert (
-        "▲ Worse than usual: SMS in Europe failed 30.0%, +25.0 points against 3 earlier days "
+        "<b>▲ Worse than usual:</b> SMS in Europe failed 30.0%, +25.0 points against 3 earlier days "
         "(5.0%, p &lt; 0.001)" in html
     )
     assert "mostly code 7203 Unknown Subscriber address." in html

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 from pathlib import Path
 
-import polars as pl
 import pytest
 from click.testing import CliRunner
 
 from reporter.cli import cli
+from reporter.generate import Incident, generate
 from reporter.report.verdict import Change, baseline_words, cell_alpha, decide, is_worse
 from tests.test_report import Report
 
@@ -51,40 +50,17 @@ def test_the_verdict_names_the_worst_cell_and_the_days_it_holds():
     assert [baseline_words(d) for d in (1, 3, 7)] == ["1 earlier day", "3 earlier days", "the 7 days before"]
 
 
-CELLS = [  # channel, region, messages a day, failure rate, the cell's failure codes
-    ("sms", "in", 900, 0.08, (7203, 7102, 7208)),
-    ("sms", "us", 1200, 0.06, (7203, 7281, 7302)),
-    ("whatsapp", "eu", 700, 0.05, (7010, 7706)),
-    ("email", "us", 500, 0.04, (7520, 7523)),
-    ("push", "eu", 400, 0.07, (7513, 7504)),
-]
-DAYS = [dt.date(2026, 11, 16) + dt.timedelta(days=i) for i in range(8)]
+INCIDENT = Incident(day=dt.date(2026, 11, 25), channel="whatsapp", region="in", code=7706, rate=0.3)
 
 
 def traffic(folder: Path, incident: bool) -> Path:
-    """Eight days of noisy traffic (a seeded draw per message); the incident: on the last day, SMS in
-    India gets 7203 Unknown Subscriber on 12% more of its messages."""
-    draw = random.Random(13)
-    rows = []
-    for day in DAYS:
-        for channel, region, volume, rate, codes in CELLS:
-            for i in range(volume):
-                key = f"{day}-{channel}-{region}-{i}"
-                extra = incident and day == DAYS[-1] and (channel, region) == ("sms", "in")
-                if extra and draw.random() < 0.12:
-                    final = 7203
-                elif draw.random() < rate:
-                    final = draw.choice(codes)
-                else:
-                    final = 7500
-                rows.append((f"{day}T09:00:00Z", key, channel, 7501, region))
-                rows.append((f"{day}T09:00:30Z", key, channel, final, region))
-    frame = pl.DataFrame(
-        rows, schema=["event_time", "message_id", "channel", "status_code", "region"], orient="row"
-    )
-    path = folder / ("incident.csv" if incident else "quiet.csv")
-    frame.write_csv(path)
-    return path
+    """Eight days of `reporter generate --realistic` traffic (failure rates per channel and region,
+    seasonality, missing receipts); the incident: on the last day 7706 Rate limit hit takes 30% of the
+    WhatsApp messages in India that would have been delivered."""
+    out = folder / ("incident" if incident else "quiet")
+    generate(out, 80_000, "parquet", seed=21, days=8, start=dt.date(2026, 11, 18), realistic=True,
+             incident=INCIDENT if incident else None)  # fmt: skip
+    return out
 
 
 @pytest.mark.parametrize("incident", [True, False])
@@ -95,9 +71,9 @@ def test_an_incident_is_named_and_quiet_traffic_is_usual(tmp_path, incident):
     report = Report((out / "report.html").read_text())
     verdict = next(p for p in report.paragraphs if p.startswith(("▲", "▼", "●", "○")))
     if incident:
-        assert verdict.startswith("▲ Worse than usual: SMS in India failed "), verdict
-        assert "against the 7 days before" in verdict and "mostly code 7203 " in verdict
-        assert report.headings[0].startswith("1. ▲ SMS in India · code 7203 Unknown Subscriber")
+        assert verdict.startswith("▲ Worse than usual: WhatsApp in India failed "), verdict
+        assert "against the 7 days before" in verdict and "mostly code 7706 Rate limit hit" in verdict
+        assert report.headings[0].startswith("1. ▲ WhatsApp in India · code 7706 Rate limit hit")
         assert "Top problems" in report.titles
     else:
         assert verdict.startswith("● Usual: "), verdict

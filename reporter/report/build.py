@@ -118,8 +118,11 @@ def build_page(
     headline = Headline(span, short_period(start, end), str(last or ""), messages, failures, rate)
     ranked = problems(q("code_changes"), limit=None)
     verdict = decide(changes(q("comparison")), ranked, labels)
-    quality = quality_specs()
-    shown = panels(q, [*specs(ctx), *delivery_specs(timeout), quality[0]], ctx)
+    quality, main = quality_specs(), specs(ctx)
+    # What broke first (trend, channels, codes), then how fast messages arrive, then the detail.
+    after = 1 + next(i for i, s in enumerate(main) if s.key == "movers")
+    ordered = [*main[:after], *delivery_specs(timeout), *main[after:], quality[0]]
+    shown = panels(q, ordered, ctx)
     shown += [_reconciliation(result), *panels(q, quality[1:], ctx)]
     return ReportPage(
         title=f"Delivery report, {span}",

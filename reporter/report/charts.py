@@ -69,6 +69,11 @@ def thousands(ax: Axes, axis: str = "y", percent: bool = False) -> None:
     which.set_major_locator(MaxNLocator(nbins=5))
 
 
+def _legend(figure: Figure, handles: Sequence[Artist], columns: int) -> None:
+    """Above the plot, outside the data: constrained layout makes room for it."""
+    figure.legend(handles=handles, loc="outside upper left", ncols=columns, fontsize=10, frameon=False)
+
+
 def _frame(ax: Axes) -> None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=10)
@@ -91,7 +96,7 @@ def failure_rate_trend(dates: list[str], rates: list[float], low: list[float], h
         Patch(color=VERMILLION, label="failure rate"),
         Patch(color=SKY, alpha=0.35, label="usual range"),
     ]
-    ax.legend(handles=legend, fontsize=10, frameon=False, ncols=2, loc="lower left", bbox_to_anchor=(0, 1.0))
+    _legend(figure, legend, 2)
     alt = f"Failure rate per day, {dates[0]} to {dates[-1]}: " + ", ".join(
         f"{d[5:]} {100 * r:.1f}%" for d, r in zip(dates[-7:], rates[-7:], strict=True)
     )
@@ -110,6 +115,7 @@ def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str
         ax.scatter([b for _, b in bases], [i for i, _ in bases], marker="|", s=160, color="#222222", zorder=3)
     for i, v in zip(y, values, strict=True):
         ax.text(v, i, f" {v:.1f}%", va="center", fontsize=10)
+    ax.set_xlim(0, 1.25 * max([*values, *(b for _, b in bases), 1.0]))
     ax.set_yticks(y, [r[0] for r in shown])
     thousands(ax, "x", percent=True)
     _frame(ax)
@@ -117,7 +123,7 @@ def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str
     handles: list[Artist] = [Patch(color=STATE_COLOURS[s], label=s) for s in states]
     if bases:
         handles.append(Line2D([], [], marker="|", linestyle="", color="#222222", label="baseline"))
-    ax.legend(handles=handles, fontsize=10, frameon=False, ncols=5, loc="lower left", bbox_to_anchor=(0, 1.0))
+    _legend(figure, handles, 3)
     alt = "Failure rate by channel against its baseline: " + ", ".join(
         f"{r[0]} {100 * r[1]:.1f}% ({r[3]})" for r in rows
     )
@@ -127,16 +133,18 @@ def channels_against_baseline(rows: Sequence[tuple[str, float, float | None, str
 def trend_by_class(periods: list[str], series: dict[str, list[int]], unit: str) -> Chart:
     """Stacked bars: messages per day (or hour) by final status class; legend above the bars."""
     figure, ax = plt.subplots(layout="constrained", figsize=(WIDTH_IN, 3.2))
+    x = list(range(len(periods)))
     bottom = [0] * len(periods)
     for klass, colour in CLASS_COLOURS.items():
         values = series.get(klass)
         if not values:
             continue
-        ax.bar(periods, values, bottom=bottom, color=colour, label=klass)
+        ax.bar(x, values, bottom=bottom, color=colour, label=klass)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    step = max(1, len(periods) // 8)
+    ax.set_xticks(x[::step], [p[5:] if unit == "day" else p for p in periods[::step]])
     thousands(ax)
-    ax.legend(fontsize=9, ncols=3, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0))
-    ax.tick_params(axis="x", rotation=45 if len(periods) > 8 else 0)
+    _legend(figure, ax.get_legend_handles_labels()[0], 4)
     _frame(ax)
     span = f"{periods[0]} to {periods[-1]}" if periods else "no data"
     alt = f"Messages per {unit} by final status class, {span}"
@@ -151,6 +159,7 @@ def top_codes(rows: list[tuple[str, int]]) -> Chart:
     ax.barh(labels, values, color=VERMILLION, height=0.7)
     for i, v in enumerate(values):
         ax.text(v, i, f" {v:,}", va="center", fontsize=10)
+    ax.set_xlim(0, 1.2 * max([*values, 1]))
     thousands(ax, "x")
     ax.set_xlabel("failed or undelivered messages", fontsize=10)
     _frame(ax)

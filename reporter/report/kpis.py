@@ -74,7 +74,8 @@ def tiles(totals: pl.DataFrame, day: dt.date | None, delivery: dict[str, float |
         count_lines.append(f"{100 * (today.messages / before.messages - 1):+.1f}% vs {label}")
     if base.days and base.messages:
         average = base.messages / base.days
-        count_lines.append(f"{100 * (today.messages / average - 1):+.1f}% vs {baseline_words(base.days)}")
+        words = baseline_words(base.days).removeprefix("the ")
+        count_lines.append(f"{100 * (today.messages / average - 1):+.1f}% vs the average of {words}")
     result.append(Tile("Messages", f"{today.messages:,}", count_lines or ["no earlier day"]))
     for name, part, bad_up in (
         ("Delivered", "delivered", False),

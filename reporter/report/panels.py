@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from reporter.report.charts import Chart
-from reporter.report.text import Format, number, percent
+from reporter.report.text import Format, number, percent, plural
 
 EMAIL_COLUMNS = 5
 
@@ -106,13 +106,13 @@ def render(spec: Spec, frame: pl.DataFrame, sentence: str, chart: Chart | None) 
     shown = frame if spec.cap is None else frame.head(spec.cap)
     rows = [[c.fmt(r[c.name]) for c in spec.columns] for r in shown.iter_rows(named=True)]
     left = frame.height - shown.height
-    note = f"{left:,} more rows in {spec.rest}." if left else None
+    note = f"{plural(left, 'more row')} in {spec.rest}." if left else None
     email_columns = [i for i, c in enumerate(spec.columns) if c.email][:EMAIL_COLUMNS]
     email_left = frame.height - min(spec.email_rows, frame.height)
     if spec.email_rows == 0 and frame.height:
         email_note = "The table is in report.html."
     elif email_left:
-        email_note = f"{email_left:,} more rows in report.html."
+        email_note = f"{plural(email_left, 'more row')} in report.html."
     else:
         email_note = None
     if len(email_columns) < len(spec.columns) and spec.email_rows and frame.height:

@@ -13,8 +13,8 @@ cell with at least MIN_MESSAGES messages on the day and in its baseline is teste
 A cell passing both upwards is "Worse than usual"; the verdict names the one with the most failures
 above what its baseline rate predicts, and the code that contributes most of them. With no worse
 cell, the whole day is tested the same way (one test) for "Better than usual"; else it is "Usual".
-Problems rank channel × region × code by that excess (failures − messages × the code's baseline rate),
-those that pass the same rule first; below them, the codes with the most failures on the day.
+Problems are the channel × region × codes that pass the same rule, ranked by that excess (failures −
+messages × the code's baseline rate); when none does, the codes with the most failures on the day.
 """
 
 from __future__ import annotations
@@ -243,7 +243,6 @@ def problems(frame: pl.DataFrame, limit: int | None = 3) -> list[Problem]:
     out = sorted(
         (p for p in found if p.stands_out), key=lambda p: (-p.change.excess, p.channel, p.region, p.code)
     )
-    rest = sorted(
-        (p for p in found if not p.stands_out), key=lambda p: (-p.change.failures, -p.change.excess)
-    )
-    return (out + rest)[:limit]
+    if not out:  # nothing out of its range: the largest sources of failures instead
+        out = sorted(found, key=lambda p: (-p.change.failures, -p.change.excess, p.channel, p.region, p.code))
+    return out[:limit]

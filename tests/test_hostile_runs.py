@@ -190,9 +190,11 @@ def test_memory_does_not_grow_with_empty_or_rejected_lines(tmp_path: Path):
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["reconciliation"]["accepted"] == 4
     assert manifest["reconciliation"]["quarantine_reasons"] == {"too_many_columns": 200_000}
-    quarantine = duckdb.sql(f"SELECT min(line), max(line) FROM '{tmp_path}/out/extracts/quarantine.parquet'")
+    quarantine = duckdb.execute(
+        f"SELECT min(line), max(line) FROM '{tmp_path}/out/extracts/quarantine.parquet'"
+    )
     assert quarantine.fetchall() == [(3, 200_002)]
-    events = duckdb.sql(
+    events = duckdb.execute(
         f"SELECT message_id, source_line FROM '{tmp_path}/out/extracts/events.parquet' ORDER BY 1"
     )
     assert events.fetchall() == [("m1", 2), ("m2", 1_000_003), ("m3", 2), ("m4", 200_003)]

@@ -130,8 +130,9 @@ def test_realistic_traffic_is_deterministic_and_chunk_free(tmp_path, monkeypatch
 
 @pytest.mark.parametrize(
     ("incident", "message"),
-    [(Incident(dt.date(2026, 12, 1), "sms", "us", 7203), "outside the run"),
+    [(Incident(dt.date(2026, 12, 1), "sms", "us", 7203), r"outside the run \(2026-11-18 to 2026-11-19"),
      (Incident(START, "sms", "mars", 7203), "unknown region"),
+     (Incident(START, "pigeon", "us", 7203), "unknown channel"),
      (Incident(START, "sms", "us", 7203, carrier="Orange"), "carrier 'Orange' has no numbers in us"),
      (Incident(START, "sms", "us", 7500), "7500 is no failure code of sms"),
      (Incident(START, "push", "us", 7001, carrier="AT&T"), "carriers are known for"),

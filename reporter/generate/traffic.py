@@ -97,8 +97,13 @@ class Incident:
     ) -> None:
         """A UsageError naming what does not fit the run: day, region, carrier or code."""
         where = f"incident {self.day}:{self.channel}:{self.region}:{self.code}"
-        if not start <= self.day < start + dt.timedelta(days=days):
-            raise UsageError(f"{where}: the day is outside the run ({start} and {days - 1} days after)")
+        last = start + dt.timedelta(days=days - 1)
+        if not start <= self.day <= last:
+            raise UsageError(
+                f"{where}: the day is outside the run ({start} to {last}: see --start and --days)"
+            )
+        if self.channel == "common" or self.channel not in set(codes["channel"]):
+            raise UsageError(f"{where}: unknown channel (see 'reporter codes')")
         if self.region not in carriers:
             raise UsageError(f"{where}: unknown region (one of {', '.join(carriers)})")
         if self.carrier is not None and self.carrier not in carriers[self.region]:

@@ -1,0 +1,98 @@
+"""`reporter run --engine spark`: the heavy part of a run on Apache Spark, the small part as ever.
+
+Spark reads the inputs (reporter's own ingest per file in executor tasks), drops duplicates across
+files, classifies events (the code lookup, broadcast), finds each message's final status (a shuffle
+by message key), masks and hashes destinations, and writes the messages extract. The small tables
+the rest of the run reads (message_counts, event_counts, quarantine, inputs, the dimension) are
+collected onto the driver's DuckDB connection; run.py then writes the other extracts, the report,
+the warehouse and the manifest with the same code as on DuckDB. Requires `pip install 'reporter[spark]'`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from reporter.codes import Dimension
+from reporter.config import Config
+from reporter.errors import ReconciliationError
+from reporter.extracts import register_files, register_inputs
+from reporter.ingest import IngestOptions, IngestResult
+from reporter.ingest.sources import expand_inputs
+from reporter.outcomes import pipeline_sql, register_dimension
+from reporter.spark import ingest, outcomes
+from reporter.spark.session import spark_session
+from reporter.spark.write import write_messages
+
+if TYPE_CHECKING:
+    from reporter.run import RunOptions, Steps
+
+TASK_MEMORY = "1GB"  # DuckDB's limit in each ingest task (it spills past it); one task per core
+
+
+def build_tables(
+    con: duckdb.DuckDBPyConnection, options: RunOptions, config: Config, dimension: Dimension, steps: Steps
+) -> tuple[IngestResult, dict[str, int]]:
+    """The heavy part on Spark; leaves on `con` the tables run.py's small part reads."""
+    spark = spark_session(config.engine, options.master, config.timezone)
+    ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
+    paths = expand_inputs(list(options.inputs))
+    rows = ingest.read_files(spark, paths, ingest_options, TASK_MEMORY)
+    files, changed = ingest.file_stats(con, rows, ingest_options)
+    ingest.quarantine_table(con, rows, files, changed)
+    events = ingest.deduplicate(rows, files, changed).persist()
+    result = ingest.result_of(con, files)
+    steps.done("ingest")
+    register_files(con, result)
+    register_inputs(con, result)
+    register_dimension(con, dimension)
+    con.execute("SET TimeZone = ?", [config.timezone])
+    lookup = outcomes.code_lookup(spark, con, events)
+    enriched = outcomes.enrich(events, lookup)
+    outcomes.grouped_counts(spark, con, "event_groups", "events", events)
+    shas = pa.table(
+        {"source_index": pa.array(range(len(files)), pa.int32()), "sha256": [f.sha256 for f in files]}
+    )
+    found = outcomes.messages(
+        enriched, lookup, outcomes.destination_countries(spark, enriched), spark.createDataFrame(shas)
+    )
+    public = outcomes.masked(found, ingest_options.hmac_key).persist()
+    outcomes.grouped_counts(spark, con, "message_groups", "messages", public)
+    rows.unpersist()
+    counts = _counts(con, public, options)
+    steps.done("outcomes")
+    write_messages(public, options)
+    public.unpersist()
+    events.unpersist()
+    steps.done("messages_extract")
+    return result, counts
+
+
+def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) -> dict[str, int]:
+    """event_counts and message_counts (the same SQL as on DuckDB), reconciled, then cut to the period."""
+    from pyspark.sql import functions as F
+
+    from reporter.run import limit_period
+
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE message_counts AS {pipeline_sql('message_counts')}")
+    total = messages.agg(F.count(F.lit(1)).alias("n"), F.sum("events").alias("e")).collect()[0]
+    in_messages, found = int(total.e or 0), int(total.n)
+    events = _one(con, "SELECT coalesce(sum(events), 0) FROM event_groups")
+    counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
+    if not counted == in_messages == events:
+        raise ReconciliationError(
+            f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"
+        )
+    grouped = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
+    if grouped != found:
+        raise ReconciliationError(f"message_counts holds {grouped} messages, messages {found}")
+    limit_period(con, options.start, options.end, ("message_counts", "event_counts"))
+    inside = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
+    return {"events": events, "messages": inside, "messages_outside_period": found - inside}
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from reporter.codes import Dimension
 from reporter.config import Config
-from reporter.errors import ReconciliationError
+from reporter.errors import EngineError, ReconciliationError
 from reporter.extracts import register_files, register_inputs
 from reporter.ingest import IngestOptions, IngestResult
 from reporter.ingest.sources import expand_inputs
@@ -35,8 +35,35 @@ TASK_MEMORY = "1GB"  # DuckDB's limit in each ingest task (it spills past it); o
 def build_tables(
     con: duckdb.DuckDBPyConnection, options: RunOptions, config: Config, dimension: Dimension, steps: Steps
 ) -> tuple[IngestResult, dict[str, int]]:
-    """The heavy part on Spark; leaves on `con` the tables run.py's small part reads."""
+    """The heavy part on Spark; leaves on `con` the tables run.py's small part reads.
+
+    A failed Spark job is one line (EngineError, exit 69) naming its first cause, not a JVM trace.
+    """
     spark = spark_session(config.engine, options.master, config.timezone)
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        return _build(spark, con, options, config, dimension, steps)
+    except (PySparkException, Py4JError) as exc:
+        raise EngineError(f"the Spark job failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # A Python error in a task comes back inside the JVM's message: its last line says what it was.
+    errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
+    return (errors[-1] if errors else lines[0] if lines else type(exc).__name__)[:300]
+
+
+def _build(
+    spark: Any,
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    config: Config,
+    dimension: Dimension,
+    steps: Steps,
+) -> tuple[IngestResult, dict[str, int]]:
     ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
     paths = expand_inputs(list(options.inputs))
     rows = ingest.read_files(spark, paths, ingest_options, TASK_MEMORY)

@@ -70,7 +70,7 @@ def ingest_one(index: int, path: str, options: IngestOptions, memory: str) -> It
     con = connect(memory_limit=memory, threads=1, temp_directory=spill)
     try:
         result = ingest(con, [path], options)
-        reader = con.execute(_task_sql(index)).to_arrow_reader(_BATCH_ROWS)
+        reader = con.sql(_task_sql(index)).to_arrow_reader(_BATCH_ROWS)
         for batch in reader:
             yield pa.RecordBatch.from_arrays(
                 [batch.column(i).cast(f.type) for i, f in enumerate(TASK_SCHEMA)], schema=TASK_SCHEMA
@@ -113,9 +113,9 @@ def read_files(spark: Any, paths: list[Path], options: IngestOptions, memory: st
     from pyspark import StorageLevel
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    files = spark.createDataFrame(
-        pa.table({"source_index": pa.array(range(len(paths)), pa.int32()), "path": [str(p) for p in paths]})
-    ).repartition(max(len(paths), 1), "source_index")
+    listed = [(i, str(p)) for i, p in enumerate(paths)]
+    # parallelize slices a list evenly: one file per task (a hash repartition would pair some up).
+    files = spark.sparkContext.parallelize(listed, max(len(listed), 1)).toDF("source_index INT, path STRING")
     rows = files.mapInArrow(task(options, memory), from_arrow_schema(TASK_SCHEMA))
     return rows.persist(StorageLevel.MEMORY_AND_DISK)
 

@@ -51,7 +51,7 @@ def code_lookup(spark: Any, con: duckdb.DuckDBPyConnection, events: Any) -> Any:
     con.unregister("pairs_arrow")
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute("DROP TABLE events")
-    return spark.createDataFrame(con.execute("SELECT * FROM code_lookup").to_arrow_table())
+    return spark.createDataFrame(con.sql("SELECT * FROM code_lookup").to_arrow_table())
 
 
 def enrich(events: Any, lookup: Any) -> Any:

@@ -20,7 +20,7 @@ FIXED_CONF = {
 # Defaults for a local run (kept under 4 GB); the config's conf and spark-submit's options beat them.
 DEFAULT_CONF = {
     "spark.driver.memory": "3g",
-    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.shuffle.partitions": "4",  # per core of local[2]; AQE merges small ones
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",  # a cron run prints nothing on success
 }
@@ -38,8 +38,8 @@ def spark_session(engine: EngineConfig, master: str | None, timezone: str) -> An
     url = master or engine.master
     if url:
         builder = builder.master(url)
-    elif "SPARK_HOME" not in os.environ and not os.environ.get("PYSPARK_SUBMIT_ARGS"):
-        builder = builder.master(LOCAL_MASTER)  # not under spark-submit: a local run
+    elif not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        builder = builder.master(LOCAL_MASTER)  # not under spark-submit (which sets the master): local
     for key, value in {
         **DEFAULT_CONF,
         **engine.conf,

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from reporter import privacy
 from reporter.codes import Dimension
 from reporter.config import Config
 from reporter.errors import EngineError, ReconciliationError
 from reporter.extracts import register_files, register_inputs
 from reporter.ingest import IngestOptions, IngestResult
 from reporter.ingest.sources import expand_inputs
-from reporter.outcomes import pipeline_sql, register_dimension
+from reporter.outcomes import build_message_summaries, pipeline_sql, register_dimension
 from reporter.spark import ingest, outcomes
 from reporter.spark.session import spark_session
 from reporter.spark.write import write_messages
@@ -64,13 +65,13 @@ def _build(
     dimension: Dimension,
     steps: Steps,
 ) -> tuple[IngestResult, dict[str, int]]:
-    ingest_options = IngestOptions(config, options.region, IngestOptions.hmac_from_env())
-    paths = expand_inputs(list(options.inputs))
-    rows = ingest.read_files(spark, paths, ingest_options, TASK_MEMORY)
-    files, changed = ingest.file_stats(con, rows, ingest_options)
+    ingest_options = IngestOptions(config, options.region)
+    expanded = expand_inputs(list(options.inputs))
+    rows = ingest.read_files(spark, expanded.files, ingest_options, TASK_MEMORY)
+    files, changed = ingest.file_stats(con, rows, ingest_options, expanded.findings)
     ingest.quarantine_table(con, rows, files, changed)
     events = ingest.deduplicate(rows, files, changed).persist()
-    result = ingest.result_of(con, files)
+    result = ingest.result_of(con, files, expanded.findings)
     steps.done("ingest")
     register_files(con, result)
     register_inputs(con, result)
@@ -80,15 +81,16 @@ def _build(
     enriched = outcomes.enrich(events, lookup)
     outcomes.grouped_counts(spark, con, "event_groups", "events", events)
     shas = pa.table(
-        {"source_index": pa.array(range(len(files)), pa.int32()), "sha256": [f.sha256 for f in files]}
+        {"source_index": pa.array(list(files), pa.int32()), "sha256": [f.sha256 for f in files.values()]}
     )
     found = outcomes.messages(
         enriched, lookup, outcomes.destination_countries(spark, enriched), spark.createDataFrame(shas)
     )
-    public = outcomes.masked(found, ingest_options.hmac_key).persist()
+    public = outcomes.masked(found, privacy.hmac_key_from_env()).persist()
     outcomes.grouped_counts(spark, con, "message_groups", "messages", public)
     rows.unpersist()
     counts = _counts(con, public, options)
+    _summaries(con, public, options, config)
     steps.done("outcomes")
     write_messages(public, options)
     public.unpersist()
@@ -119,6 +121,35 @@ def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) 
     limit_period(con, options.start, options.end, ("message_counts", "event_counts"))
     inside = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
     return {"events": events, "messages": inside, "messages_outside_period": found - inside}
+
+
+# What delivery_times.sql and by_carrier.sql read of each message.
+_SUMMARY_COLUMNS = (
+    "date", "channel", "region", "first_event_at", "first_delivered_at", "last_event_at",
+    "status_class", "is_failure", "destination_country", "carrier",
+)  # fmt: skip
+
+
+def _summaries(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions, config: Config) -> None:
+    """delivery_times and by_carrier, by the DuckDB path's own SQL on the driver.
+
+    They need per-message values (exact quantiles), so the period's messages come to the driver as a
+    narrow Arrow table (10 columns): fine for a machine's worth of messages, the part to move into
+    Spark first when runs outgrow the driver.
+    """
+    from pyspark.sql import functions as F
+
+    as_of = messages.agg(F.max("last_event_at")).collect()[0][0]  # the whole input, as on DuckDB
+    kept = messages
+    if options.start:
+        kept = kept.where(F.col("date") >= F.lit(options.start))
+    if options.end:
+        kept = kept.where(F.col("date") <= F.lit(options.end))
+    con.register("message_rows_arrow", kept.select(*_SUMMARY_COLUMNS).toArrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * FROM message_rows_arrow")
+    con.unregister("message_rows_arrow")
+    build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
+    con.execute("DROP TABLE message_rows")
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -33,6 +33,7 @@ from reporter.ingest import (
     readers,
     sources,
 )
+from reporter.ingest.sources import InputFinding
 
 # One row type for what a task returns: events (kind 'e'), quarantine rows ('q'), the file's stats ('s').
 _STRING_EVENT_COLUMNS = [c for c in EVENT_COLUMNS if c not in ("event_time", "status_code")]
@@ -44,6 +45,7 @@ TASK_SCHEMA = pa.schema(
         ("event_time", pa.timestamp("us", tz="UTC")),
         ("status_code", pa.int64()),
         *[(c, pa.string()) for c in _STRING_EVENT_COLUMNS],
+        ("q_file", pa.string()),
         ("q_reason", pa.string()),
         ("q_detail", pa.string()),
         ("q_raw", pa.string()),
@@ -55,17 +57,21 @@ _BATCH_ROWS = 100_000
 
 def _task_sql(index: int) -> str:
     """Events, then quarantine rows, of the file just ingested, in TASK_SCHEMA's column order."""
-    nulls = ", ".join(f"NULL AS {c}" for c in ("q_reason", "q_detail", "q_raw", "q_rows"))
+    nulls = ", ".join(f"NULL AS {c}" for c in ("q_file", "q_reason", "q_detail", "q_raw", "q_rows"))
     events = ", ".join(["event_time", "status_code", *_STRING_EVENT_COLUMNS])
     empty = ", ".join(f"NULL AS {c}" for c in ["event_time", "status_code", *_STRING_EVENT_COLUMNS])
     return (
         f"SELECT 'e' AS kind, {index} AS source_index, source_line, {events}, {nulls} FROM events "
-        f"UNION ALL SELECT 'q', {index}, line, {empty}, reason, detail, raw, rows FROM quarantine"
+        f"UNION ALL SELECT 'q', {index}, line, {empty}, file, reason, detail, raw, rows FROM quarantine"
     )
 
 
 def ingest_one(index: int, path: str, options: IngestOptions, memory: str) -> Iterator[pa.RecordBatch]:
-    """Run reporter's ingest on one file; yield its events, quarantine rows and stats (last)."""
+    """Run reporter's ingest on one file; yield its events, quarantine rows and stats (last).
+
+    The stats row's q_detail is JSON: the file's FileStats (None when the file could not even be
+    opened: then a finding says why), the findings, and the Parquet schema for the run-wide check.
+    """
     spill = Path(tempfile.mkdtemp(prefix="reporter-spark-"))
     con = connect(memory_limit=memory, threads=1, temp_directory=spill)
     try:
@@ -75,7 +81,12 @@ def ingest_one(index: int, path: str, options: IngestOptions, memory: str) -> It
             yield pa.RecordBatch.from_arrays(
                 [batch.column(i).cast(f.type) for i, f in enumerate(TASK_SCHEMA)], schema=TASK_SCHEMA
             )
-        stats = {**asdict(result.files[0]), "parquet_schema": _parquet_schema(con, result.files[0])}
+        file = result.files[0] if result.files else None
+        stats = {
+            "stats": asdict(file) if file else None,
+            "findings": [asdict(f) for f in result.findings],
+            "parquet_schema": _parquet_schema(con, file) if file else None,
+        }
         row = {f.name: [None] for f in TASK_SCHEMA} | {
             "kind": ["s"],
             "source_index": [index],
@@ -121,66 +132,60 @@ def read_files(spark: Any, paths: list[Path], options: IngestOptions, memory: st
 
 
 def file_stats(
-    con: duckdb.DuckDBPyConnection, rows: Any, options: IngestOptions
-) -> tuple[list[FileStats], dict[int, str]]:
-    """Each file's stats, in input order, with the run-wide Parquet schema check applied.
+    con: duckdb.DuckDBPyConnection, rows: Any, options: IngestOptions, findings: list[InputFinding]
+) -> tuple[dict[int, FileStats], dict[int, str]]:
+    """Each file's stats by input index, with the run-wide Parquet schema check applied.
 
     Returns the stats and, by file index, how the schema of a file quarantined whole changed.
+    Adds the tasks' findings (files that could not be opened) to `findings`.
     """
     collected = rows.where("kind = 's'").select("source_index", "q_detail").collect()
     by_index = {r.source_index: json.loads(r.q_detail) for r in collected}
     check = pipeline._Ingest(con, options)  # the DuckDB path's own schema comparison
-    files: list[FileStats] = []
+    files: dict[int, FileStats] = {}
     changed: dict[int, str] = {}
     for index in sorted(by_index):
         data = by_index[index]
-        schema = data.pop("parquet_schema")
-        stats = FileStats(**data)
+        findings.extend(InputFinding(**f) for f in data["findings"])
+        if data["stats"] is None:
+            continue
+        schema = data["parquet_schema"]
+        stats = FileStats(**data["stats"])
         difference = check.schema_change(schema) if schema is not None else None
         if difference:
             stats = FileStats(stats.path, stats.format, stats.size, stats.sha256, stats.compression)
-            stats.rows_read = stats.quarantined = by_index[index]["rows_read"]
+            stats.rows_read = stats.quarantined = data["stats"]["rows_read"]
             stats.whole_file = "schema_changed"
             changed[index] = difference
-        files.append(stats)
+        files[index] = stats
     return files, changed
 
 
 def quarantine_table(
-    con: duckdb.DuckDBPyConnection, rows: Any, files: list[FileStats], changed: dict[int, str]
+    con: duckdb.DuckDBPyConnection, rows: Any, files: dict[int, FileStats], changed: dict[int, str]
 ) -> None:
     """`quarantine` on the driver's connection, in input order (as the DuckDB path fills it)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
         "raw VARCHAR, rows BIGINT)"
     )
-    table = (
-        rows.where("kind = 'q'")
-        .select("source_index", "source_line", "q_reason", "q_detail", "q_raw", "q_rows")
-        .toArrow()
-    )
-    con.register("q_arrow", table)
-    paths = pa.table(
-        {"source_index": pa.array(range(len(files)), pa.int32()), "file": [f.path for f in files]}
-    )
-    con.register("q_files", paths)
+    columns = ("source_index", "source_line", "q_file", "q_reason", "q_detail", "q_raw", "q_rows")
+    con.register("q_arrow", rows.where("kind = 'q'").select(*columns).toArrow())
     con.execute(
-        "INSERT INTO quarantine SELECT f.file, q.source_line, q.q_reason, q.q_detail, q.q_raw, q.q_rows "
-        "FROM q_arrow q JOIN q_files f USING (source_index) "
-        "WHERE NOT list_contains(?::INTEGER[], q.source_index) "
-        "ORDER BY q.source_index, q.source_line NULLS FIRST, q.q_reason",
+        "INSERT INTO quarantine SELECT q_file, source_line, q_reason, q_detail, q_raw, q_rows FROM q_arrow "
+        "WHERE NOT list_contains(?::INTEGER[], source_index) "
+        "ORDER BY source_index, source_line NULLS FIRST, q_reason",
         [sorted(changed)],
     )
+    con.unregister("q_arrow")
     for index, detail in sorted(changed.items()):
         con.execute(
             "INSERT INTO quarantine VALUES (?, NULL, 'schema_changed', ?, NULL, ?)",
             [files[index].path, detail, files[index].rows_read],
         )
-    con.unregister("q_arrow")
-    con.unregister("q_files")
 
 
-def deduplicate(rows: Any, files: list[FileStats], changed: dict[int, str]) -> Any:
+def deduplicate(rows: Any, files: dict[int, FileStats], changed: dict[int, str]) -> Any:
     """The unique events across files: later copies of an exact duplicate are dropped and counted.
 
     Each task already dropped the duplicates inside its file; a window over the event's fields,
@@ -195,14 +200,17 @@ def deduplicate(rows: Any, files: list[FileStats], changed: dict[int, str]) -> A
     window = Window.partitionBy(*EVENT_COLUMNS).orderBy("source_index", "source_line")
     numbered = events.withColumn("__n", F.row_number().over(window))
     later = dict(numbered.where("__n > 1").groupBy("source_index").count().collect())
-    for index, stats in enumerate(files):
+    for index, stats in files.items():
         stats.duplicates += int(later.get(index, 0))
         stats.unique = stats.accepted - stats.duplicates
     return numbered.where("__n = 1").drop("__n")
 
 
-def result_of(con: duckdb.DuckDBPyConnection, files: list[FileStats]) -> IngestResult:
-    """The IngestResult, reconciled per file as the DuckDB path does."""
+def result_of(
+    con: duckdb.DuckDBPyConnection, by_index: dict[int, FileStats], findings: list[InputFinding]
+) -> IngestResult:
+    """The IngestResult, reconciled per file as the DuckDB path does (files in input order)."""
+    files = [by_index[i] for i in sorted(by_index)]
     for stats in files:
         if not stats.reconciles():
             raise ReconciliationError(
@@ -212,4 +220,4 @@ def result_of(con: duckdb.DuckDBPyConnection, files: list[FileStats]) -> IngestR
     reasons = Counter(
         dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
     )
-    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())})
+    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())}, findings)

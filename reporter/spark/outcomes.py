@@ -7,7 +7,7 @@ What each rule comes from (none is a second copy):
   snippets, which Spark SQL reads as DuckDB does; the final event is the greatest
   (vocabulary.FINAL_EVENT_ORDER) of each message, after a shuffle by message key;
 - event_groups.sql and message_groups.sql run as they are in Spark SQL;
-- masking and the keyed hash are outcomes.public_messages, run by DuckDB in each task on Arrow batches.
+- masking and the keyed hash are privacy.public, run by DuckDB in each task on Arrow batches.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from reporter import vocabulary
+from reporter import privacy, vocabulary
 from reporter.engine import connect
-from reporter.outcomes import _country, pipeline_sql, public_messages
+from reporter.outcomes import _country, pipeline_sql
 
 # The final event's fields a message carries (messages.sql's columns from `events`).
 _FINAL_FIELDS = (
@@ -110,6 +110,8 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
         F.bool_or("out_of_region").alias("out_of_region"),
         F.bool_or("unsupported_channel").alias("unsupported_channel"),
         F.bool_or(F.col("code_source") == "none").alias("has_unknown_code"),
+        # As messages.sql: the first delivered or read event (internal, for delivery_times).
+        F.min(F.when(F.col("status_rank") >= 4, F.col("event_time"))).alias("first_delivered_at"),
     )
     final = grouped.select(
         F.to_date("first_event_at").alias("date"),
@@ -122,6 +124,7 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
         "out_of_region",
         "unsupported_channel",
         "has_unknown_code",
+        "first_delivered_at",
         "first_src",
     )
     prefix = F.expr(vocabulary.destination_prefix_sql("channel", "destination")).alias("prefix")
@@ -151,19 +154,22 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
         "sender",
         "tenant",
         "carrier",
+        "first_delivered_at",
         "first_src",
     )
 
 
 def mask_task(hmac_key: bytes | None) -> Any:
-    """mapInArrow function: outcomes.public_messages (DuckDB) over each Arrow batch of messages."""
+    """mapInArrow function: privacy.public (DuckDB) over each Arrow batch of messages, the
+    destination moved last as outcomes.py orders the messages."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         con = connect(threads=1, memory_limit="512MB")
         try:
             for batch in batches:
                 con.register("batch", pa.Table.from_batches([batch]))
-                out = con.sql(public_messages("SELECT * FROM batch", hmac_key)).to_arrow_table()
+                public = privacy.public("SELECT * FROM batch", hmac_key)
+                out = con.sql(f"SELECT * EXCLUDE (destination), destination FROM ({public})").to_arrow_table()
                 con.unregister("batch")
                 yield from out.to_batches()
         finally:

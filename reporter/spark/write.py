@@ -33,7 +33,7 @@ def write_messages(messages: Any, options: RunOptions) -> None:
         (
             kept.repartition("date")
             .sortWithinPartitions("date", "first_src")
-            .drop("first_src")
+            .drop("first_src", "first_delivered_at")
             .write.mode("overwrite")
             .partitionBy("date")
             .parquet(str(tmp))
@@ -41,7 +41,7 @@ def write_messages(messages: Any, options: RunOptions) -> None:
         for crc in Path(tmp).rglob(".*.crc"):  # Hadoop's local checksums: not part of the contract
             crc.unlink()
         if not any(Path(tmp).glob("date=*/*.parquet")):
-            empty = kept.drop("first_src", "date").limit(0).toArrow()
+            empty = kept.drop("first_src", "first_delivered_at", "date").limit(0).toArrow()
             day = (options.start or dt.date(1970, 1, 1)).isoformat()
             (Path(tmp) / f"date={day}").mkdir(exist_ok=True)
             pq.write_table(empty, Path(tmp) / f"date={day}" / "data_0.parquet", compression="zstd")

@@ -203,3 +203,17 @@ def test_engine_config(tmp_path):
     path.write_text('[engine]\nname = "flink"\n')
     with pytest.raises(ConfigError, match="flink"):
         load_config(path)
+
+
+def test_cli_engine_option_and_a_missing_input(tmp_path):
+    from click.testing import CliRunner
+
+    from reporter.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "none"), "--out", str(tmp_path / "o"), "--engine", "spark"]
+    )
+    assert result.exit_code == 66  # found before Spark starts
+    assert "none" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["run", "x", "--out", str(tmp_path / "o"), "--engine", "flink"])
+    assert result.exit_code == 64 and "flink" in result.output  # a usage error

@@ -21,7 +21,7 @@ from reporter.config import Config
 from reporter.errors import EngineError, ReconciliationError
 from reporter.extracts import register_files, register_inputs
 from reporter.ingest import IngestOptions, IngestResult
-from reporter.ingest.sources import expand_inputs
+from reporter.ingest.sources import Inputs, expand_inputs
 from reporter.outcomes import build_message_summaries, pipeline_sql, register_dimension
 from reporter.spark import ingest, outcomes
 from reporter.spark.session import spark_session
@@ -40,12 +40,13 @@ def build_tables(
 
     A failed Spark job is one line (EngineError, exit 69) naming its first cause, not a JVM trace.
     """
+    expanded = expand_inputs(list(options.inputs))  # a missing input exits 66 before Spark starts
     spark = spark_session(config.engine, options.master, config.timezone)
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     try:
-        return _build(spark, con, options, config, dimension, steps)
+        return _build(spark, con, options, config, dimension, steps, expanded)
     except (PySparkException, Py4JError) as exc:
         raise EngineError(f"the Spark job failed: {_first_line(exc)}") from exc
 
@@ -64,9 +65,9 @@ def _build(
     config: Config,
     dimension: Dimension,
     steps: Steps,
+    expanded: Inputs,
 ) -> tuple[IngestResult, dict[str, int]]:
     ingest_options = IngestOptions(config, options.region)
-    expanded = expand_inputs(list(options.inputs))
     rows = ingest.read_files(spark, expanded.files, ingest_options, TASK_MEMORY)
     files, changed = ingest.file_stats(con, rows, ingest_options, expanded.findings)
     ingest.quarantine_table(con, rows, files, changed)

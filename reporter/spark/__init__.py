@@ -19,7 +19,7 @@ from reporter import privacy
 from reporter.codes import Dimension
 from reporter.config import Config
 from reporter.errors import EngineError, ReconciliationError
-from reporter.extracts import register_files, register_inputs
+from reporter.extracts import register_inputs
 from reporter.ingest import IngestOptions, IngestResult
 from reporter.ingest.sources import Inputs, expand_inputs
 from reporter.outcomes import build_message_summaries, pipeline_sql, register_dimension
@@ -28,14 +28,14 @@ from reporter.spark.session import spark_session
 from reporter.spark.write import write_messages
 
 if TYPE_CHECKING:
-    from reporter.run import RunOptions, Steps
+    from reporter.run import OutcomeCounts, RunOptions, Steps
 
 TASK_MEMORY = "1GB"  # DuckDB's limit in each ingest task (it spills past it); one task per core
 
 
 def build_tables(
     con: duckdb.DuckDBPyConnection, options: RunOptions, config: Config, dimension: Dimension, steps: Steps
-) -> tuple[IngestResult, dict[str, int]]:
+) -> tuple[IngestResult, OutcomeCounts]:
     """The heavy part on Spark; leaves on `con` the tables run.py's small part reads.
 
     A failed Spark job is one line (EngineError, exit 69) naming its first cause, not a JVM trace.
@@ -66,7 +66,7 @@ def _build(
     dimension: Dimension,
     steps: Steps,
     expanded: Inputs,
-) -> tuple[IngestResult, dict[str, int]]:
+) -> tuple[IngestResult, OutcomeCounts]:
     ingest_options = IngestOptions(config, options.region)
     rows = ingest.read_files(spark, expanded.files, ingest_options, TASK_MEMORY)
     files, changed = ingest.file_stats(con, rows, ingest_options, expanded.findings)
@@ -74,7 +74,6 @@ def _build(
     events = ingest.deduplicate(rows, files, changed).persist()
     result = ingest.result_of(con, files, expanded.findings)
     steps.done("ingest")
-    register_files(con, result)
     register_inputs(con, result)
     register_dimension(con, dimension)
     con.execute("SET TimeZone = ?", [config.timezone])
@@ -100,11 +99,11 @@ def _build(
     return result, counts
 
 
-def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) -> dict[str, int]:
+def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) -> OutcomeCounts:
     """event_counts and message_counts (the same SQL as on DuckDB), reconciled, then cut to the period."""
     from pyspark.sql import functions as F
 
-    from reporter.run import limit_period
+    from reporter.run import OutcomeCounts, limit_period
 
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE message_counts AS {pipeline_sql('message_counts')}")
@@ -121,7 +120,7 @@ def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) 
         raise ReconciliationError(f"message_counts holds {grouped} messages, messages {found}")
     limit_period(con, options.start, options.end, ("message_counts", "event_counts"))
     inside = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
-    return {"events": events, "messages": inside, "messages_outside_period": found - inside}
+    return OutcomeCounts(events, inside, found - inside)
 
 
 # What delivery_times.sql and by_carrier.sql read of each message.

@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lint bench bench-ingest clean setup
+.PHONY: report test lint bench bench-spark bench-ingest clean setup
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 report: $(STAMP)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_spark.py
+
+# The Spark row alone: reporter run on DuckDB and on Spark local[2], 10M events (bench/RESULTS-spark.md).
+bench-spark: $(STAMP)
+	$(BIN)/python bench/bench_spark.py
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py

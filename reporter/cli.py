@@ -246,6 +246,12 @@ def _memory_limit(value: str | None) -> str | None:
     callback=lambda _ctx, _param, value: _memory_limit(value),
     help="DuckDB's memory limit, a size (3GB) or a share of RAM (25%); beats the config's. Spills past it.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    help="Engine for the heavy part: duckdb (default) or spark (pip install 'reporter[spark]').",
+)
+@click.option("--master", help="Spark's master URL (--engine spark), e.g. local[4], yarn, spark://host:7077.")
 @click.option("--verbose", "-v", is_flag=True, help="Print the reconciliation per file.")
 def run_command(
     inputs: tuple[str, ...],
@@ -255,6 +261,8 @@ def run_command(
     start: Any,
     end: Any,
     memory_limit: str | None,
+    engine: str | None,
+    master: str | None,
     verbose: bool,
 ) -> None:
     """Ingest, classify, break down and write the extracts, warehouse, report and manifest to OUT.
@@ -271,6 +279,8 @@ def run_command(
         start.date() if start else None,
         end.date() if end else None,
         memory_limit=memory_limit,
+        engine=engine,
+        master=master,
     )
     result = run(options, progress=_progress())
     if verbose:

@@ -90,7 +90,7 @@ class NightlyConfig:
 
 TOP_LEVEL_KEYS = (
     "timezone", "region", "columns", "inputs", "smtp", "nightly", "alerts", "memory_limit",
-    "delivery", "regions",
+    "delivery", "regions", "engine",
 )  # fmt: skip
 # How the report names the usual hosting regions; `[regions]` in the config adds or overrides labels.
 DEFAULT_REGION_LABELS: dict[str, str] = {
@@ -108,6 +108,18 @@ class DeliveryConfig:
     receipt_timeout_minutes: int = 60
 
 
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """`[engine]`: which engine runs the heavy part of `reporter run` (DuckDB unless set)."""
+
+    name: str = "duckdb"
+    master: str | None = None  # Spark's master URL; None: spark-submit's, else local[2]
+    conf: dict[str, str] = field(default_factory=dict)  # extra Spark conf, e.g. spark.executor.memory
+
+
 @dataclass(frozen=True)
 class Config:
     timezone: str = "UTC"
@@ -117,6 +129,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
     alerts: tuple[AlertRule, ...] = ()
+    engine: EngineConfig = field(default_factory=EngineConfig)
     memory_limit: str | None = None  # DuckDB's limit, "4GB" or "25%" of RAM; default half; spills past it
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     regions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_REGION_LABELS))  # key -> label
@@ -221,10 +234,29 @@ def load_config(path: Path | None) -> Config:
         smtp=_load_smtp(raw.get("smtp", {}), path),
         nightly=_load_nightly(raw.get("nightly", {}), path),
         alerts=load_rules(raw.get("alerts", []), str(path)),
+        engine=_load_engine(raw.get("engine", {}), path),
         memory_limit=_check_memory_limit(raw.get("memory_limit"), str(path)),
         delivery=_load_delivery(raw.get("delivery", {}), path),
         regions={**DEFAULT_REGION_LABELS, **_load_regions(raw.get("regions", {}), path)},
         source=str(path),
+    )
+
+
+def _load_engine(raw: Any, path: Path) -> EngineConfig:
+    where = f"{path}: [engine]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'engine' must be a table ([engine])")
+    _check_keys(raw, {"name", "master", "conf"}, where)
+    name = raw.get("name", "duckdb")
+    if name not in ENGINES:
+        raise ConfigError(f"{where}: name must be one of {', '.join(ENGINES)}, not {name!r}")
+    master, conf = raw.get("master"), raw.get("conf", {})
+    if master is not None and not isinstance(master, str):
+        raise ConfigError(f"{where}: 'master' must be a string")
+    if not isinstance(conf, dict) or not all(isinstance(v, str | int | float | bool) for v in conf.values()):
+        raise ConfigError(f"{where}: 'conf' must be a table of Spark settings ([engine.conf])")
+    return EngineConfig(
+        name, master, {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
     )
 
 

@@ -137,6 +137,12 @@ class MemoryLimitError(ReporterError):
     exit_code = ExitCode.TEMP_FAIL
 
 
+class EngineError(ReporterError):
+    """The Spark engine is not installed, could not start, or its job failed."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class StorageError(ReporterError):
     """DuckDB could not read or write a file mid-run: a full disk while writing extracts or spilling."""
 

@@ -105,6 +105,7 @@ def build_outcomes(
     if events != ingested.totals()["unique"]:
         raise ReconciliationError(f"outcomes read {events} events, ingest kept {ingested.totals()['unique']}")
     _country_table(con)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW event_groups AS {pipeline_sql('event_groups')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     # Sorted on (date, input position of the first event) as the last step, so every extract
     # written from it is deterministic: one materialised result, read by every writer.
@@ -137,6 +138,7 @@ def build_message_counts(con: duckdb.DuckDBPyConnection) -> int:
 
     Returns its rows. Its total is checked against the messages; `run` filters both by date alike.
     """
+    con.execute(f"CREATE OR REPLACE TEMP VIEW message_groups AS {pipeline_sql('message_groups')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE message_counts AS {pipeline_sql('message_counts')}")
     counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
     messages = _one(con, "SELECT count(*) FROM messages")

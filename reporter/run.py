@@ -69,6 +69,8 @@ class RunOptions:
     history: tuple[Path, ...] = ()  # earlier days' daily.parquet, for the comparison (nightly)
     notice: str | None = None  # shown at the top of the report, e.g. that the date was restated
     memory_limit: str | None = None  # beats the config's; None: the config's, else half the RAM
+    engine: str | None = None  # "duckdb" or "spark"; beats the config's [engine] name
+    master: str | None = None  # Spark's master URL; beats the config's [engine] master
 
 
 @dataclass(frozen=True)
@@ -90,13 +92,18 @@ class RunResult:
     warehouse: WarehouseState = WarehouseState.NOT_BUILT
 
 
-def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date | None) -> int:
+def limit_period(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None,
+    end: dt.date | None,
+    tables: tuple[str, ...] = ("message_rows", "message_counts", "event_counts"),
+) -> int:
     """Keep the messages (by first event) and event counts of the period; return the messages left out.
 
     The quarantine stays whole. The count goes to the manifest, so no message leaves silently.
     """
     outside = 0
-    for table in ("message_rows", "message_counts", "event_counts"):
+    for table in tables:
         rows = con.execute(
             f"DELETE FROM {table} WHERE date < coalesce(?, DATE '0001-01-01') "
             "OR date > coalesce(?, DATE '9999-12-31')",
@@ -107,7 +114,7 @@ def _limit_period(con: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt
     return outside
 
 
-class _Steps:
+class Steps:
     """Wall seconds per step of the run, for the manifest (and for finding where time goes)."""
 
     def __init__(self) -> None:
@@ -192,7 +199,25 @@ def _run(
     manifest_extra: dict[str, object] | None,
     started: float,
 ) -> RunResult:
-    steps = _Steps()
+    steps = Steps()
+    if (options.engine or config.engine.name) == "spark":
+        from reporter.spark import build_tables
+
+        ingested, counts = build_tables(con, options, config, dimension, steps)
+    else:
+        ingested, counts = _duckdb_tables(con, options, config, dimension, progress, steps)
+    return _finish(con, options, config, ingested, counts, steps, manifest_extra, started)
+
+
+def _duckdb_tables(
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    config: Config,
+    dimension: Dimension,
+    progress: Callable[[int, int, Path], None] | None,
+    steps: Steps,
+) -> tuple[IngestResult, OutcomeCounts]:
+    """The heavy part on DuckDB (the Spark engine's counterpart: reporter/spark/)."""
     # ingest: the inputs -> events, quarantine, ingest_files; inputs (its reconciliation per file)
     ingested = ingest(con, list(options.inputs), IngestOptions(config, options.region), progress)
     register_inputs(con, ingested)
@@ -202,22 +227,39 @@ def _run(
     # outcomes: events + the dimension -> message_rows (messages), message_counts, event_counts; events go
     outcomes = build_outcomes(con, ingested, dimension, privacy.hmac_key_from_env(), keep_events=False)
     steps.done("outcomes")
-    queries = load_queries()
     as_of = latest_event_time(con)  # of the whole input, before the period narrows it
     # the period: message_rows, message_counts, event_counts narrowed to --start/--end
-    outside = _limit_period(con, options.start, options.end)
+    outside = limit_period(con, options.start, options.end)
     counts = OutcomeCounts(outcomes.events, _one(con, "SELECT count(*) FROM message_rows"), outside)
-    # history: daily_history, delivery_times, by_carrier, daily_codes (+ _history) from the period's messages
-    _daily_history(con, queries, options.history)
+    # delivery_times, by_carrier from the period's messages
     build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
-    _daily_codes(con, queries, options.history)
     steps.done("period")
-    extracts = options.out / "extracts"
-    write_messages(con, extracts / "messages", options.start)
+    write_messages(con, options.out / "extracts" / "messages", options.start)
     # Written once; from here on everything reads the small aggregates (and the memory is free).
     con.execute("DROP VIEW messages")
     con.execute("DROP TABLE message_rows")
     steps.done("messages_extract")
+    return ingested, counts
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    config: Config,
+    ingested: IngestResult,
+    counts: OutcomeCounts,
+    steps: Steps,
+    manifest_extra: dict[str, object] | None,
+    started: float,
+) -> RunResult:
+    """The small part, the same for every engine. Reads message_counts, event_counts, delivery_times,
+    by_carrier, quarantine, inputs and the dimension; writes the other extracts, the report, the
+    warehouse and the manifest."""
+    queries = load_queries()
+    # history: daily_history, daily_codes (+ _history) from the period's counts
+    _daily_history(con, queries, options.history)
+    _daily_codes(con, queries, options.history)
+    extracts = options.out / "extracts"
     for name in QUERY_EXTRACTS:
         frame = run_query(con, queries[name])
         con.register("q_df", frame)

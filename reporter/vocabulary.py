@@ -25,6 +25,9 @@ STATUS_RANK: dict[str, int] = {
 STATUS_CLASSES: tuple[str, ...] = tuple(STATUS_RANK)
 FAILURE_CLASSES: tuple[str, ...] = ("failed", "undelivered")  # a failure is a final status of these
 FINAL_EVENT_ORDER: tuple[str, ...] = ("status_rank", "event_time", "status_code", "source_line")
+# Regions the SMS codes of the US/Canada table belong to; seen elsewhere they are out of region.
+US_CA_REGIONS: tuple[str, ...] = ("us", "ca")
+US_CA_SCOPE = "us+ca"
 # Channels that send to phone numbers: their destinations are E.164 numbers with a country.
 PHONE_CHANNELS: tuple[str, ...] = ("sms", "mms", "whatsapp", "voice", "rcs")
 # How many characters of an international number ("+" and 6 digits) tell its country apart.
@@ -58,10 +61,16 @@ def destination_prefix_sql(channel: str, destination: str) -> str:
     )
 
 
+def out_of_region_sql(region_scope: str, region: str) -> str:
+    """True for a code documented only for US/Canada tenants, seen in another region."""
+    return f"({region_scope} = '{US_CA_SCOPE}' AND {region} NOT IN {sql_list(US_CA_REGIONS)})"
+
+
 _SNIPPETS: dict[str, Callable[..., str]] = {
     "status_rank": status_rank_sql,
     "is_failure": is_failure_sql,
     "destination_prefix": destination_prefix_sql,
+    "out_of_region": out_of_region_sql,
 }
 _LISTS = {"failure_classes": FAILURE_CLASSES, "phone_channels": PHONE_CHANNELS}
 _MARKER = re.compile(r"\{\{\s*(\w+)(?:\(([^)]*)\))?\s*\}\}")

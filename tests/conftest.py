@@ -17,6 +17,11 @@ DATA = Path(__file__).resolve().parent / "data"
 DOCUMENT = ROOT / "reporter" / "codes" / "status-codes.txt"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spark tests last: the JVM they start stays up, so everything else runs without it."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is not None)
+
+
 @pytest.fixture(scope="session")
 def dimension() -> Dimension:
     return build_dimension()

@@ -7,7 +7,7 @@ SELECT
     c.code_message,
     c.failure_category,
     c.retryable,
-    c.region_scope = 'us+ca' AND e.region NOT IN ('us', 'ca') AS out_of_region,
+    {{ out_of_region(c.region_scope, e.region) }} AS out_of_region,
     c.unsupported_channel,
     destination_prefix(e.channel, e.destination) AS destination_prefix
 FROM events AS e

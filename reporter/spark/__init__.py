@@ -1,0 +1,156 @@
+"""`reporter run --engine spark`: the heavy part of a run on Apache Spark, the small part as ever.
+
+Spark reads the inputs (reporter's own ingest per file in executor tasks), drops duplicates across
+files, classifies events (the code lookup, broadcast), finds each message's final status (a shuffle
+by message key), masks and hashes destinations, and writes the messages extract. The small tables
+the rest of the run reads (message_counts, event_counts, quarantine, inputs, the dimension) are
+collected onto the driver's DuckDB connection; run.py then writes the other extracts, the report,
+the warehouse and the manifest with the same code as on DuckDB. Requires `pip install 'reporter[spark]'`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from reporter import privacy
+from reporter.codes import Dimension
+from reporter.config import Config
+from reporter.errors import EngineError, ReconciliationError
+from reporter.extracts import register_inputs
+from reporter.ingest import IngestOptions, IngestResult
+from reporter.ingest.sources import Inputs, expand_inputs
+from reporter.outcomes import build_message_summaries, pipeline_sql, register_dimension
+from reporter.spark import ingest, outcomes
+from reporter.spark.session import spark_session
+from reporter.spark.write import write_messages
+
+if TYPE_CHECKING:
+    from reporter.run import OutcomeCounts, RunOptions, Steps
+
+TASK_MEMORY = "1GB"  # DuckDB's limit in each ingest task (it spills past it); one task per core
+
+
+def build_tables(
+    con: duckdb.DuckDBPyConnection, options: RunOptions, config: Config, dimension: Dimension, steps: Steps
+) -> tuple[IngestResult, OutcomeCounts]:
+    """The heavy part on Spark; leaves on `con` the tables run.py's small part reads.
+
+    A failed Spark job is one line (EngineError, exit 69) naming its first cause, not a JVM trace.
+    """
+    expanded = expand_inputs(list(options.inputs))  # a missing input exits 66 before Spark starts
+    spark = spark_session(config.engine, options.master, config.timezone)
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        return _build(spark, con, options, config, dimension, steps, expanded)
+    except (PySparkException, Py4JError) as exc:
+        raise EngineError(f"the Spark job failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # A Python error in a task comes back inside the JVM's message: its last line says what it was.
+    errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
+    return (errors[-1] if errors else lines[0] if lines else type(exc).__name__)[:300]
+
+
+def _build(
+    spark: Any,
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    config: Config,
+    dimension: Dimension,
+    steps: Steps,
+    expanded: Inputs,
+) -> tuple[IngestResult, OutcomeCounts]:
+    ingest_options = IngestOptions(config, options.region)
+    rows = ingest.read_files(spark, expanded.files, ingest_options, TASK_MEMORY)
+    files, changed = ingest.file_stats(con, rows, ingest_options, expanded.findings)
+    ingest.quarantine_table(con, rows, files, changed)
+    events = ingest.deduplicate(rows, files, changed).persist()
+    result = ingest.result_of(con, files, expanded.findings)
+    steps.done("ingest")
+    register_inputs(con, result)
+    register_dimension(con, dimension)
+    con.execute("SET TimeZone = ?", [config.timezone])
+    lookup = outcomes.code_lookup(spark, con, events)
+    enriched = outcomes.enrich(events, lookup)
+    outcomes.grouped_counts(spark, con, "event_groups", "events", events)
+    shas = pa.table(
+        {"source_index": pa.array(list(files), pa.int32()), "sha256": [f.sha256 for f in files.values()]}
+    )
+    found = outcomes.messages(
+        enriched, lookup, outcomes.destination_countries(spark, enriched), spark.createDataFrame(shas)
+    )
+    public = outcomes.masked(found, privacy.hmac_key_from_env()).persist()
+    outcomes.grouped_counts(spark, con, "message_groups", "messages", public)
+    rows.unpersist()
+    counts = _counts(con, public, options)
+    _summaries(con, public, options, config)
+    steps.done("outcomes")
+    write_messages(public, options)
+    public.unpersist()
+    events.unpersist()
+    steps.done("messages_extract")
+    return result, counts
+
+
+def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) -> OutcomeCounts:
+    """event_counts and message_counts (the same SQL as on DuckDB), reconciled, then cut to the period."""
+    from pyspark.sql import functions as F
+
+    from reporter.run import OutcomeCounts, limit_period
+
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE message_counts AS {pipeline_sql('message_counts')}")
+    total = messages.agg(F.count(F.lit(1)).alias("n"), F.sum("events").alias("e")).collect()[0]
+    in_messages, found = int(total.e or 0), int(total.n)
+    events = _one(con, "SELECT coalesce(sum(events), 0) FROM event_groups")
+    counted = _one(con, "SELECT coalesce(sum(events), 0) FROM event_counts")
+    if not counted == in_messages == events:
+        raise ReconciliationError(
+            f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"
+        )
+    grouped = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
+    if grouped != found:
+        raise ReconciliationError(f"message_counts holds {grouped} messages, messages {found}")
+    limit_period(con, options.start, options.end, ("message_counts", "event_counts"))
+    inside = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
+    return OutcomeCounts(events, inside, found - inside)
+
+
+# What delivery_times.sql and by_carrier.sql read of each message.
+_SUMMARY_COLUMNS = (
+    "date", "channel", "region", "first_event_at", "first_delivered_at", "last_event_at",
+    "status_class", "is_failure", "destination_country", "carrier",
+)  # fmt: skip
+
+
+def _summaries(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions, config: Config) -> None:
+    """delivery_times and by_carrier, by the DuckDB path's own SQL on the driver.
+
+    They need per-message values (exact quantiles), so the period's messages come to the driver as a
+    narrow Arrow table (10 columns): fine for a machine's worth of messages, the part to move into
+    Spark first when runs outgrow the driver.
+    """
+    from pyspark.sql import functions as F
+
+    as_of = messages.agg(F.max("last_event_at")).collect()[0][0]  # the whole input, as on DuckDB
+    kept = messages
+    if options.start:
+        kept = kept.where(F.col("date") >= F.lit(options.start))
+    if options.end:
+        kept = kept.where(F.col("date") <= F.lit(options.end))
+    con.register("message_rows_arrow", kept.select(*_SUMMARY_COLUMNS).toArrow())
+    con.execute("CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * FROM message_rows_arrow")
+    con.unregister("message_rows_arrow")
+    build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
+    con.execute("DROP TABLE message_rows")
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])

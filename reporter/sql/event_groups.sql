@@ -1,0 +1,11 @@
+-- Events grouped on their own columns (date and hour in the session's time zone): the heavy part
+-- of event_counts. DuckDB and Spark SQL both run this same text (reporter/spark/ reads it too).
+SELECT
+    CAST(event_time AS DATE) AS date,
+    CAST(date_part('hour', event_time) AS INTEGER) AS hour,
+    channel,
+    region,
+    status_code,
+    count(*) AS events
+FROM events
+GROUP BY ALL

@@ -1,0 +1,13 @@
+-- Messages grouped on their own columns: the heavy part of message_counts. DuckDB and Spark SQL
+-- both run this same text (reporter/spark/ reads it too).
+SELECT
+    date,
+    date_trunc('hour', first_event_at) AS hour,
+    channel,
+    region,
+    status_code,
+    sender,
+    destination_country,
+    count(*) AS messages
+FROM messages
+GROUP BY ALL

@@ -29,7 +29,7 @@ def test_the_rule_by_hand():
     assert not is_worse(cell(failures=115), 0.05 / 10)  # +1.5 points: under the minimum effect
     assert not is_worse(cell(messages=40, failures=20), 0.05)  # 50% of 40: too few messages to test
     # 3 cells tested, one too small: alpha is shared by the two.
-    assert cell_alpha([cell(), cell(), cell(messages=10)]) == pytest.approx(0.025)
+    assert cell_alpha([cell(), cell(), cell(messages=10)]) == pytest.approx(0.005)
 
 
 def test_the_verdict_names_the_worst_cell_and_the_days_it_holds():

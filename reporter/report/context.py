@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from reporter.report.charts import Chart
 from reporter.report.kpis import Tile
 from reporter.report.panels import Panel
-from reporter.report.verdict import Verdict
+from reporter.report.verdict import RULE, Verdict
 
 EMAIL_ALERTS = 10  # alert lines in the email; report.html lists them all
 
@@ -63,3 +63,4 @@ class ReportPage:
     alerts: list[AlertView] = field(default_factory=list)
     notice: str | None = None  # e.g. "restated": the date's inputs changed since its first report
     email_alerts: int = EMAIL_ALERTS
+    rule: str = RULE  # how the verdict is decided, in one sentence

@@ -11,7 +11,7 @@ import zstandard
 
 from reporter.config import Config
 from reporter.engine import connect
-from reporter.ingest import IngestOptions, ingest, pipeline, readers
+from reporter.ingest import IngestOptions, csv_reader, ingest, pipeline
 from tests.conftest import DATA
 
 
@@ -168,7 +168,7 @@ def test_a_stream_breaking_off_in_the_repair_is_recorded_whole(tmp_path: Path, m
         out.write(b"event_time,message_id,channel,status_code\n")
         raise EOFError("Compressed file ended before the end-of-stream marker was reached")
 
-    monkeypatch.setattr(readers, "repair_line_breaks", cut_short)
+    monkeypatch.setattr(csv_reader, "repair_line_breaks", cut_short)
     path = tmp_path / "cut.csv"
     path.write_bytes(
         f"event_time,message_id,channel,status_code\r\n{T},m\r,sms,7501\r\n{T},m2,sms,7501\r\n".encode()

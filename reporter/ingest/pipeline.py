@@ -1,6 +1,6 @@
 """Ingest: sources -> canonical events + quarantine, reconciled per file and in total.
 
-Every source is staged in one DuckDB pass (readers.py); rows with a reason go to the
+Every source is staged in one DuckDB pass (by its reader, readers.py); rows with a reason go to the
 quarantine, the rest to `events_all`; exact duplicates are then dropped into `events`.
 """
 
@@ -198,20 +198,17 @@ class _Ingest:
     def _stage(self, index: int, source: Source, stats: FileStats) -> readers.Staged | None:
         table = _stage_table(index)
         make = self.spec_maker(source)
-        if source.format == "csv":
-            return readers.stage_csv(self.con, source, table, make)
-        if source.format in ("json", "ndjson"):
-            staged, stats.webhook = readers.stage_json(self.con, source, table, make)
-            return staged
-        schema = readers.parquet_schema(self.con, source)
-        changed = self.schema_change(schema)
-        if changed:
-            rows = self.con.execute(
-                f"SELECT count(*) FROM read_parquet({quote_literal(str(source.path))})"
-            ).fetchall()[0]
-            self.quarantine_whole(stats, "schema_changed", changed, int(rows[0]) if rows else 0)
-            return None
-        return readers.stage_parquet(self.con, source, table, make, schema)
+        if source.format == "parquet":
+            changed = self.schema_change(readers.parquet_schema(self.con, source))
+            if changed:
+                rows = self.con.execute(
+                    f"SELECT count(*) FROM read_parquet({quote_literal(str(source.path))})"
+                ).fetchall()[0]
+                self.quarantine_whole(stats, "schema_changed", changed, int(rows[0]) if rows else 0)
+                return None
+        staged = readers.READERS[source.format](self.con, source, table, make)
+        stats.webhook = staged.webhook
+        return staged
 
     def schema_change(self, schema: dict[str, str]) -> str | None:
         """How a Parquet file's canonical columns differ in type from the run's reference, if they do."""

@@ -435,7 +435,7 @@ def detect(path: Path) -> Source:
     _sniff(source)
     meter = LineMeter()  # text formats: DuckDB drops a line of some 300 MB without a word
     if source.format in ("csv", "ndjson") and source.compression is None:
-        # CSV line numbers need the file's lines (readers.py): counted while hashing, 0.6 s per GB.
+        # CSV line numbers need the file's lines (csv_reader.py): counted while hashing, 0.6 s per GB.
         sha = hashlib.sha256()
         with path.open("rb") as f:
             lines = _count_lines(_blocks(f), sha, meter)

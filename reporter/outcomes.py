@@ -133,6 +133,35 @@ def build_outcomes(
     return Outcomes(events, _one(con, "SELECT count(*) FROM messages"))
 
 
+@dataclass(frozen=True)
+class OutcomeCounts:
+    events: int
+    messages: int  # whose first event falls in the period
+    messages_outside_period: int  # left out by --start/--end, counted so none leaves silently
+
+
+def limit_period(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.date | None,
+    end: dt.date | None,
+    tables: tuple[str, ...] = ("message_rows", "message_counts", "event_counts"),
+) -> int:
+    """Keep the messages (by first event) and event counts of the period; return the messages left out.
+
+    The quarantine stays whole. The count goes to the manifest, so no message leaves silently.
+    """
+    outside = 0
+    for table in tables:
+        rows = con.execute(
+            f"DELETE FROM {table} WHERE date < coalesce(?, DATE '0001-01-01') "
+            "OR date > coalesce(?, DATE '9999-12-31')",
+            [start, end],
+        ).fetchall()
+        if table == "message_rows":
+            outside = int(rows[0][0]) if rows else 0
+    return outside
+
+
 def build_message_counts(con: duckdb.DuckDBPyConnection) -> int:
     """`message_counts`, the small aggregate of `messages` that the named queries and the report read.
 

@@ -37,7 +37,13 @@ from reporter.extracts import (
     write_messages,
 )
 from reporter.ingest import IngestOptions, IngestResult, ingest
-from reporter.outcomes import build_message_summaries, build_outcomes, latest_event_time
+from reporter.outcomes import (
+    OutcomeCounts,
+    build_message_summaries,
+    build_outcomes,
+    latest_event_time,
+    limit_period,
+)
 from reporter.queries import NamedQuery, load_queries, run_query
 from reporter.report import write_report
 from reporter.warehouse import WarehouseState, build_warehouse
@@ -74,13 +80,6 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
-class OutcomeCounts:
-    events: int
-    messages: int  # whose first event falls in the period
-    messages_outside_period: int  # left out by --start/--end, counted so none leaves silently
-
-
-@dataclass(frozen=True)
 class RunResult:
     """What a run did: read by nightly and the CLI (the manifest says the same to other readers)."""
 
@@ -90,28 +89,6 @@ class RunResult:
     seconds: float
     steps: dict[str, float] = field(default_factory=dict)  # wall seconds per step
     warehouse: WarehouseState = WarehouseState.NOT_BUILT
-
-
-def limit_period(
-    con: duckdb.DuckDBPyConnection,
-    start: dt.date | None,
-    end: dt.date | None,
-    tables: tuple[str, ...] = ("message_rows", "message_counts", "event_counts"),
-) -> int:
-    """Keep the messages (by first event) and event counts of the period; return the messages left out.
-
-    The quarantine stays whole. The count goes to the manifest, so no message leaves silently.
-    """
-    outside = 0
-    for table in tables:
-        rows = con.execute(
-            f"DELETE FROM {table} WHERE date < coalesce(?, DATE '0001-01-01') "
-            "OR date > coalesce(?, DATE '9999-12-31')",
-            [start, end],
-        ).fetchall()
-        if table == "message_rows":
-            outside = int(rows[0][0]) if rows else 0
-    return outside
 
 
 class Steps:

@@ -1,7 +1,9 @@
 """The import layering: steps in data-flow order, none importing a later one.
 
 Read from the source with `ast` (nothing is imported), every `import reporter...` and
-`from reporter... import` anywhere in a module, the lazy ones inside functions included.
+`from reporter... import` anywhere in a module, the lazy ones inside functions included. Imports
+under `if TYPE_CHECKING:` do not count: they name types and import nothing when the code runs
+(import-linter's `exclude_type_checking_imports`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ STEPS = (
     "outcomes",
     "queries",
     "extracts",
+    "spark",  # the Spark engine: ingest, outcomes and the messages extract on Spark; run.py picks it
     "warehouse",
     "report",
     "mail",
@@ -26,6 +29,7 @@ STEPS = (
     "nightly",
     "cli",
     "__main__",
+    "spark.submit",  # the driver script spark-submit runs: an entry point, like __main__
 )
 # Every other module is a base module (errors, engine, fsio, config, privacy, vocabulary...): it
 # may import other base modules and the code dimension (the vocabulary's data), never a step after it.
@@ -33,9 +37,13 @@ BASE_MAY_IMPORT = {"codes"}
 
 
 def _layer(module: str) -> str:
-    """`reporter.ingest.pipeline` -> `ingest`; `reporter` itself -> `__init__`."""
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
+    """`reporter.ingest.pipeline` -> `ingest`; `reporter.spark.submit` -> `spark.submit` (a layer of its
+    own in STEPS); `reporter` itself -> `__init__`."""
+    parts = module.split(".")[1:]
+    for size in range(len(parts), 1, -1):
+        if ".".join(parts[:size]) in STEPS:
+            return ".".join(parts[:size])
+    return parts[0] if parts else "__init__"
 
 
 def _module_name(path: Path) -> str:
@@ -48,7 +56,17 @@ def _module_name(path: Path) -> str:
 def _imports(source: str, package: str) -> set[str]:
     """Every reporter module a module of `package` imports ("from reporter import privacy" too)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "reporter")
         elif isinstance(node, ast.ImportFrom):
@@ -123,3 +141,6 @@ def test_relative_and_lazy_imports_are_seen():
     )
     found = _imports(source, "reporter.ingest")
     assert found == {"reporter.ingest", "reporter.extracts", "reporter.report"}
+    typed = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from reporter.run import RunOptions\n"
+    assert _imports(typed, "reporter.spark") == set()
+    assert _layer("reporter.spark.submit") == "spark.submit" and _layer("reporter.spark.write") == "spark"

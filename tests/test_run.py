@@ -256,7 +256,8 @@ def test_run_returns_what_it_did_and_nightly_and_the_cli_read_it(tmp_path):
     import datetime as dt
 
     from reporter.ingest import IngestResult
-    from reporter.run import OutcomeCounts, RunOptions, RunResult, run
+    from reporter.outcomes import OutcomeCounts
+    from reporter.run import RunOptions, RunResult, run
     from reporter.warehouse import WarehouseState
 
     log = tmp_path / "log.csv"

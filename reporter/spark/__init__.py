@@ -22,13 +22,19 @@ from reporter.errors import EngineError, ReconciliationError
 from reporter.extracts import register_inputs
 from reporter.ingest import IngestOptions, IngestResult
 from reporter.ingest.sources import Inputs, expand_inputs
-from reporter.outcomes import build_message_summaries, pipeline_sql, register_dimension
+from reporter.outcomes import (
+    OutcomeCounts,
+    build_message_summaries,
+    limit_period,
+    pipeline_sql,
+    register_dimension,
+)
 from reporter.spark import ingest, outcomes
 from reporter.spark.session import spark_session
 from reporter.spark.write import write_messages
 
 if TYPE_CHECKING:
-    from reporter.run import OutcomeCounts, RunOptions, Steps
+    from reporter.run import RunOptions, Steps
 
 TASK_MEMORY = "1GB"  # DuckDB's limit in each ingest task (it spills past it); one task per core
 
@@ -102,8 +108,6 @@ def _build(
 def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) -> OutcomeCounts:
     """event_counts and message_counts (the same SQL as on DuckDB), reconciled, then cut to the period."""
     from pyspark.sql import functions as F
-
-    from reporter.run import OutcomeCounts, limit_period
 
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE message_counts AS {pipeline_sql('message_counts')}")

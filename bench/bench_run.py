@@ -198,15 +198,14 @@ def same_work_table(runs: list[dict[str, Any]]) -> str:
             *side(r["rep"], r["events"]),
             f"{ratio:.2f}" if (ratio := paired(r)) else "",
             f"{r['rep'][1] / r['same'][1]:.2f}" if ratio else "",
-            f"{r['same'][3]:.0f} / {r['rep'][3]:.0f} = {r['rep'][3] / r['same'][3]:.2f}" if ratio else "",
+            f"{r['rep'][3]:.0f} / {r['same'][3]:.0f} = {r['rep'][3] / r['same'][3]:.2f}" if ratio else "",
         ]
         for r in runs
         if r["same"][2] != -1
     ]
     header = ["input", "round", "first", "same_work s", "same_work ev/s", "same_work RSS MB"]
-    return table(
-        [*header, "run s", "run ev/s", "run RSS MB", "run / same_work s", "run / same_work RSS"], rows
-    )
+    header += ["run s", "run ev/s", "run RSS MB", "run / same_work s", "run / same_work RSS"]
+    return table([*header, "CPU s: run / same_work"], rows)
 
 
 def median(values: list[float]) -> float:

@@ -4,6 +4,15 @@
     python bench/bench_run.py --only parquet-20000000,csv-10000000 --rounds 2 --memory-limit 3GB
     python bench/bench_run.py --events 2000000 --no-write      # one Parquet input, print only
     python bench/bench_run.py --only parquet-20000000@3GB      # one input under its own memory limit
+    python bench/bench_run.py --only parquet-10000000 --rounds 3 --sides same_work,run  # paired rounds
+
+The yardstick is `same_work.py` from `shared/bench/` beside the repository (the same extracts as
+`reporter run`, hand-written in DuckDB; used as it is, never copied): each round runs it and
+`reporter run` back to back, alternating which goes first, and the table reports run / same_work per
+round and its median. same_work reads Parquet only: for a CSV or NDJSON input it reads the Parquet
+input of the same events (same generator seed), so the ratio shows what the format costs. Every
+process gets REPORTER_HMAC_KEY (a fixed bench key unless the environment sets one), so the keyed
+hash is paid as users pay it.
 
 An input is named <format>-<events> (any such name works) and generated on first use into
 bench/cache/<name>/ (git-ignored). Each round runs the reference (reference.py) and `reporter run`
@@ -31,6 +40,9 @@ from typing import Any
 from bench_ingest import CACHE, FORMATS, REPORTER, Comparison, compare, prepare, warm
 
 HERE = Path(__file__).resolve().parent
+SAME_WORK = HERE.parent.parent / "shared" / "bench" / "same_work.py"
+SIDES = ("ref", "floor", "same", "rep")  # reference, floor, same_work, reporter run
+SIDE_NAMES = {"reference": "ref", "floor": "floor", "same_work": "same", "run": "rep"}
 MATRIX = (
     "parquet-1000000",
     "parquet-10000000",
@@ -72,36 +84,55 @@ def parse(name: str) -> tuple[str, int]:
     return fmt, int(events)
 
 
-def measure(command: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MB, exit code) of one child process."""
+def measure(command: list[str]) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS in MB, exit code, CPU seconds) of one child process.
+
+    CPU seconds (user + system, all threads) move less than wall time when other work shares the cores.
+    """
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), cpu
 
 
-def run_round(name: str, files: list[Path], codes: Path, memory_limit: str | None) -> dict[str, Any]:
+def run_round(
+    name: str, files: list[Path], codes: Path, memory_limit: str | None, sides: list[str], rnd: int
+) -> dict[str, Any]:
+    """One round: reference and floor (if asked), then same_work and reporter run back to back,
+    same_work first in odd rounds and second in even ones."""
     fmt, events = parse(name)
-    out = {side: CACHE / f"out-{side}" for side in ("ref", "floor", "rep")}
+    out = {side: CACHE / f"out-{side}" for side in SIDES}
     for folder in out.values():
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     paths = [str(p) for p in files]
-    warm(files)  # the reference runs first: it would otherwise read a cold file
+    warm(files)  # the first side would otherwise read a cold file
     reference = [sys.executable, str(HERE / "reference.py"), f"--format={fmt}", f"--codes={codes}"]
-    ref = measure([*reference, f"--out={out['ref']}", *paths])
-    floor = measure([*reference, "--floor", f"--out={out['floor']}", *paths])
     limit = ["--memory-limit", memory_limit] if memory_limit else []
-    rep = measure([*REPORTER, "run", *paths, "--out", str(out["rep"]), *limit])
+    parquet = files if fmt == "parquet" else prepare("parquet", events)
+    commands = {
+        "ref": [*reference, f"--out={out['ref']}", *paths],
+        "floor": [*reference, "--floor", f"--out={out['floor']}", *paths],
+        "same": [sys.executable, str(SAME_WORK), str(parquet[0]), str(codes), str(out["same"]), *limit],
+        "rep": [*REPORTER, "run", *paths, "--out", str(out["rep"]), *limit],
+    }
+    order = [s for s in ("ref", "floor") if s in sides]
+    pair = [s for s in ("same", "rep") if s in sides]
+    order += pair if rnd % 2 else pair[::-1]
+    if "same" in sides:
+        warm(parquet)
+    measured = {side: measure(commands[side]) for side in order}
     manifest = out["rep"] / "manifest.json"
-    timings = json.loads(manifest.read_text()).get("timings", {}) if rep[2] == 0 else {}
+    timings = {}
+    if measured.get("rep", (0, 0, 1))[2] == 0:
+        timings = json.loads(manifest.read_text()).get("timings", {})
     return {
         "name": name,
         "events": events,
         "mb": sum(p.stat().st_size for p in files) / 1e6,
-        "ref": ref,
-        "floor": floor,
-        "rep": rep,
+        **{side: measured.get(side, (0.0, 0.0, -1, 0.0)) for side in SIDES},
+        "first": order[len(order) - len(pair)] if pair else "",
         "timings": timings,
     }
 
@@ -113,8 +144,10 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
-def side(result: tuple[float, float, int], events: int) -> list[str]:
-    seconds, mb, code = result
+def side(result: tuple[float, float, int, float], events: int) -> list[str]:
+    seconds, mb, code, _ = result
+    if code == -1:  # not run this time (--sides)
+        return ["", "", ""]
     return (
         [f"{seconds:.1f}", f"{events / seconds:,.0f}", f"{mb:,.0f}"]
         if code == 0
@@ -124,7 +157,7 @@ def side(result: tuple[float, float, int], events: int) -> list[str]:
 
 def run_table(runs: list[dict[str, Any]]) -> str:
     rows = []
-    for r in runs:
+    for r in (r for r in runs if r["ref"][2] != -1):
         ok = r["ref"][2] == 0 and r["rep"][2] == 0 and r["floor"][2] == 0
         ratios = (
             [f"{r[k][0] / r['ref'][0]:.2f}" for k in ("floor", "rep")] + [f"{r['rep'][1] / r['ref'][1]:.2f}"]
@@ -148,6 +181,65 @@ def run_table(runs: list[dict[str, Any]]) -> str:
         *("floor / reference s", "run / reference s", "run / reference RSS"),
     ]
     return table(header, rows)
+
+
+def paired(r: dict[str, Any]) -> float | None:
+    """run / same_work of one round, if both ran and succeeded."""
+    return r["rep"][0] / r["same"][0] if r["rep"][2] == 0 and r["same"][2] == 0 else None
+
+
+def same_work_table(runs: list[dict[str, Any]]) -> str:
+    rows = [
+        [
+            r["name"],
+            str(r["round"]),
+            {"same": "same_work", "rep": "run"}.get(r["first"], ""),
+            *side(r["same"], r["events"]),
+            *side(r["rep"], r["events"]),
+            f"{ratio:.2f}" if (ratio := paired(r)) else "",
+            f"{r['rep'][1] / r['same'][1]:.2f}" if ratio else "",
+            f"{r['rep'][3]:.0f} / {r['same'][3]:.0f} = {r['rep'][3] / r['same'][3]:.2f}" if ratio else "",
+        ]
+        for r in runs
+        if r["same"][2] != -1
+    ]
+    header = ["input", "round", "first", "same_work s", "same_work ev/s", "same_work RSS MB"]
+    header += ["run s", "run ev/s", "run RSS MB", "run / same_work s", "run / same_work RSS"]
+    return table([*header, "CPU s: run / same_work"], rows)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def summary_table(runs: list[dict[str, Any]]) -> str:
+    """Per input: the median of the paired run / same_work ratios, peak RSS, and time over the 10M run's."""
+    names = list(dict.fromkeys(r["name"] for r in runs))
+    ok = {n: [r for r in runs if r["name"] == n and r["rep"][2] == 0] for n in names}
+    base = [r["rep"][0] for r in ok.get("parquet-10000000", [])]
+    base_same = [r["same"][0] for r in ok.get("parquet-10000000", []) if r["same"][2] == 0]
+    rows = []
+    for n in names:
+        ratios = [x for r in ok[n] if (x := paired(r))]
+        cpu = [r["rep"][3] / r["same"][3] for r in ok[n] if paired(r)]
+        same = [r["same"][0] for r in ok[n] if r["same"][2] == 0]
+        rows.append(
+            [
+                n,
+                str(len(ratios)),
+                f"{median(ratios):.2f}" if ratios else "",
+                ", ".join(f"{x:.2f}" for x in ratios),
+                f"{median(cpu):.2f}" if cpu else "",
+                f"{max(r['rep'][1] for r in ok[n]):,.0f}" if ok[n] else "",
+                f"{median([r['rep'][0] for r in ok[n]]) / median(base):.1f}x" if base and ok[n] else "",
+                f"{median(same) / median(base_same):.1f}x" if base_same and same else "",
+            ]
+        )
+    header = ["input", "pairs", "run / same_work (median)", "each pair", "CPU s ratio (median)"]
+    header.append("run peak RSS MB")
+    return table([*header, "run s / parquet-10M run s", "same_work s / parquet-10M same_work s"], rows)
 
 
 def steps_table(runs: list[dict[str, Any]]) -> str:
@@ -212,6 +304,14 @@ Python {platform.python_version()}, {versions}
 
 {HOW_TO_READ}
 
+## reporter run vs the same work written by hand (same_work.py)
+
+{summary_table(runs)}
+
+Each round:
+
+{same_work_table(runs)}
+
 ## reporter run vs the reference
 
 {run_table(runs)}
@@ -241,6 +341,11 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--memory-limit", help="passed to `reporter run --memory-limit`")
+    parser.add_argument(
+        "--sides",
+        default="reference,floor,same_work,run",
+        help="which processes each round runs (reference, floor, same_work, run)",
+    )
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="only print")
     args = parser.parse_args()
@@ -249,6 +354,10 @@ def main() -> None:
     ingest_names = [n for n in ingest_names if n]
     for name in (*names, *ingest_names):
         parse(name)
+    sides = [SIDE_NAMES[s] for s in args.sides.split(",") if s]
+    if "same" in sides and not SAME_WORK.is_file():
+        raise SystemExit(f"the yardstick {SAME_WORK} is missing: check out shared/ beside the repository")
+    os.environ.setdefault("REPORTER_HMAC_KEY", "bench key: destinations are hashed as in production")
     command = shlex.join(["python", "bench/bench_run.py", *sys.argv[1:]])
     started, where = dt.datetime.now(dt.UTC), kept_section(args.results)
     files = {name: prepare(*parse(name)) for name in dict.fromkeys([*names, *ingest_names])}
@@ -270,20 +379,15 @@ def main() -> None:
     for rnd in range(1, args.rounds + 1):
         for name in names:
             limit = name.partition("@")[2] or args.memory_limit
-            r = run_round(name, files[name], codes, limit) | {"round": rnd}
+            r = run_round(name, files[name], codes, limit, sides, rnd) | {"round": rnd}
             runs.append(r)
-            (ref_s, ref_mb, ref_code), (rep_s, rep_mb, rep_code) = r["ref"], r["rep"]
-            floor_s, _, floor_code = r["floor"]
-            ratio = (
-                f"{rep_s / ref_s:.2f} (floor {floor_s / ref_s:.2f})"
-                if ref_code == rep_code == floor_code == 0
-                else f"failed (exit {ref_code}/{rep_code}/{floor_code})"
-            )
-            print(
-                f"{name} round {rnd}: reference {ref_s:.1f} s {ref_mb:,.0f} MB, floor {floor_s:.1f} s, "
-                f"run {rep_s:.1f} s {rep_mb:,.0f} MB, run / reference {ratio}",
-                flush=True,
-            )
+            figures = [
+                f"{label} {r[k][0]:.1f} s {r[k][1]:,.0f} MB" + (f" (exit {r[k][2]})" if r[k][2] else "")
+                for label, k in SIDE_NAMES.items()
+                if r[k][2] != -1
+            ]
+            ratio = f", run / same_work {x:.2f}" if (x := paired(r)) else ""
+            print(f"{name} round {rnd}: {', '.join(figures)}{ratio}", flush=True)
             publish()
     for name in ingest_names:
         fmt, _ = parse(name)

@@ -70,27 +70,43 @@ def write_manifest(path: Path, data: dict[str, Any]) -> None:
 
 
 def write_messages(con: duckdb.DuckDBPyConnection, folder: Path, empty_date: dt.date | None = None) -> None:
-    """extracts/messages/date=YYYY-MM-DD/data_0.parquet, built under a temporary name, then renamed.
-
-    One plain COPY per date rather than PARTITION_BY: the partitioned writer interleaves threads,
-    a plain COPY keeps message_rows' order (date, input order), so re-runs are byte-identical.
-    message_rows is sorted by date, so each COPY reads only its date's row groups. The destination
-    is already masked there (outcomes.py).
-    """
-    dates = [d for (d,) in con.execute("SELECT DISTINCT date FROM message_rows ORDER BY date").fetchall()]
-    # No messages: still one valid, empty file (with its schema), so readers and globs find one.
-    dates = dates or [empty_date or dt.date(1970, 1, 1)]
+    """extracts/messages/date=YYYY-MM-DD/data_0.parquet, built under a temporary name, then renamed."""
     with atomic_dir(folder) as tmp:
-        for day in dates:
-            part = tmp / f"date={day.isoformat()}"
-            part.mkdir()
-            con.execute(
-                "COPY (SELECT * EXCLUDE (date, first_delivered_at) FROM message_rows WHERE date = ?) "
-                # zstd level 1: 20% faster to write than the default level 3, and no larger here.
-                f"TO {quote_literal(str(part / 'data_0.parquet'))} "
-                "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
-                [day],
-            )
+        if not write_message_dates(con, tmp):
+            write_empty_messages(con, tmp, empty_date)
+
+
+def write_message_dates(con: duckdb.DuckDBPyConnection, folder: Path, part: int = 0) -> int:
+    """The `messages` view into folder/date=YYYY-MM-DD/data_<part>.parquet; return the files written.
+
+    One COPY per date, ordered by the input position of each message's first event (unique), so
+    re-runs are byte-identical: PARTITION_BY would interleave threads. The destination is already
+    masked in the view (outcomes.py).
+    """
+    dates = [d for (d,) in con.execute("SELECT DISTINCT date FROM message_base ORDER BY date").fetchall()]
+    for day in dates:
+        target = folder / f"date={day.isoformat()}"
+        target.mkdir(exist_ok=True)
+        con.execute(
+            "COPY (SELECT * EXCLUDE (date, first_src) FROM messages_public WHERE date = ? "
+            "ORDER BY first_src) "
+            f"TO {quote_literal(str(target / f'data_{part}.parquet'))} "
+            # zstd level 1: 20% faster to write than the default level 3, and no larger here.
+            "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
+            [day],
+        )
+    return len(dates)
+
+
+def write_empty_messages(con: duckdb.DuckDBPyConnection, folder: Path, day: dt.date | None) -> None:
+    """No messages: still one valid, empty file (with its schema), so readers and globs find one."""
+    target = folder / f"date={(day or dt.date(1970, 1, 1)).isoformat()}"
+    target.mkdir()
+    con.execute(
+        "COPY (SELECT * EXCLUDE (date, first_src) FROM messages_public LIMIT 0) "
+        f"TO {quote_literal(str(target / 'data_0.parquet'))} "
+        "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
+    )
 
 
 def register_inputs(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:

@@ -1,7 +1,9 @@
 """`reporter run` and `reporter ingest`: the whole data flow, one step per call.
 
     inputs --ingest--> events, quarantine, ingest_files       (reporter/ingest)
-           --outcomes--> message_rows (messages), message_counts, event_counts  (outcomes.py)
+           --outcomes--> message_base (message_rows, messages), message_counts, event_counts,
+                         delivery_times, by_carrier, OUT/extracts/messages (outcomes.py;
+                         per bucket in buckets.py when the events exceed the memory limit)
            --period, history--> the same narrowed to the dates; daily_history, daily_codes...
            --extracts--> OUT/extracts/*.parquet                 (extracts.py)
            --report--> OUT/report.html, OUT/email/              (reporter/report)
@@ -24,6 +26,7 @@ import duckdb
 
 from reporter import privacy
 from reporter.alerts import Alert, evaluate
+from reporter.buckets import bucket_count, build_in_buckets
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
 from reporter.engine import connect, memory_limit, quote_literal, spill_folder
@@ -32,17 +35,19 @@ from reporter.extracts import (
     copy_parquet,
     manifest,
     register_inputs,
+    write_empty_messages,
     write_ingest_extracts,
     write_manifest,
     write_messages,
 )
+from reporter.fsio import atomic_dir
 from reporter.ingest import IngestOptions, IngestResult, ingest
 from reporter.outcomes import (
     OutcomeCounts,
     build_message_summaries,
     build_outcomes,
+    drop_outside_period,
     latest_event_time,
-    limit_period,
 )
 from reporter.queries import NamedQuery, load_queries, run_query
 from reporter.report import write_report
@@ -153,7 +158,8 @@ def run(
     with spill_folder(options.out) as spill:
         con = connect(memory_limit=limit, temp_directory=spill)
         try:
-            return _run(con, options, config, dimension, progress, manifest_extra, started)
+            work = _Work(limit, spill, started)
+            return _run(con, options, config, dimension, progress, manifest_extra, work)
         except duckdb.OutOfMemoryException as exc:
             first = str(exc).splitlines()[0]
             if "failed to offload" in first:  # no room left to spill: the disk, not the memory limit
@@ -174,7 +180,7 @@ def _run(
     dimension: Dimension,
     progress: Callable[[int, int, Path], None] | None,
     manifest_extra: dict[str, object] | None,
-    started: float,
+    work: _Work,
 ) -> RunResult:
     steps = Steps()
     if (options.engine or config.engine.name) == "spark":
@@ -182,15 +188,22 @@ def _run(
 
         ingested, counts = build_tables(con, options, config, dimension, steps)
     else:
-        ingested, counts = _duckdb_tables(con, options, config, dimension, progress, steps)
-    return _finish(con, options, config, ingested, counts, steps, manifest_extra, started)
+        ingested, counts = _duckdb_tables(con, options, config, (dimension, work), progress, steps)
+    return _finish(con, options, config, ingested, counts, steps, manifest_extra, work.started)
+
+
+@dataclass(frozen=True)
+class _Work:
+    limit: str  # DuckDB's memory_limit
+    spill: Path  # DuckDB's temp_directory, removed after the run
+    started: float
 
 
 def _duckdb_tables(
     con: duckdb.DuckDBPyConnection,
     options: RunOptions,
     config: Config,
-    dimension: Dimension,
+    setup: tuple[Dimension, _Work],
     progress: Callable[[int, int, Path], None] | None,
     steps: Steps,
 ) -> tuple[IngestResult, OutcomeCounts]:
@@ -201,22 +214,49 @@ def _duckdb_tables(
     steps.done("ingest")
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
     con.execute("SET TimeZone = ?", [config.timezone])
-    # outcomes: events + the dimension -> message_rows (messages), message_counts, event_counts; events go
-    outcomes = build_outcomes(con, ingested, dimension, privacy.hmac_key_from_env(), keep_events=False)
-    steps.done("outcomes")
-    as_of = latest_event_time(con)  # of the whole input, before the period narrows it
-    # the period: message_rows, message_counts, event_counts narrowed to --start/--end
-    outside = limit_period(con, options.start, options.end)
-    counts = OutcomeCounts(outcomes.events, _one(con, "SELECT count(*) FROM message_rows"), outside)
-    # delivery_times, by_carrier from the period's messages
-    build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
-    steps.done("period")
-    write_messages(con, options.out / "extracts" / "messages", options.start)
+    keys = (privacy.hmac_key_from_env(), config.delivery.receipt_timeout_minutes)
+    return ingested, _messages(con, options, (ingested, setup[0]), keys, setup[1], steps)
+
+
+def _messages(
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    inputs: tuple[IngestResult, Dimension],
+    keys: tuple[bytes | None, int],
+    work: _Work,
+    steps: Steps,
+) -> OutcomeCounts:
+    """outcomes, the period, the message summaries (delivery_times, by_carrier) and the messages
+    extract: at once when the events fit the memory limit, else bucket by bucket
+    (reporter/buckets.py). `keys`: the HMAC key and the receipt timeout in minutes."""
+    (ingested, dimension), (hmac_key, timeout) = inputs, keys
+    period, folder = (options.start, options.end), options.out / "extracts" / "messages"
+    buckets = bucket_count(ingested.totals()["unique"], work.limit)
+    if buckets == 1:
+        outcomes = build_outcomes(con, ingested, dimension, hmac_key, keep_events=False)
+        steps.done("outcomes")
+        as_of = latest_event_time(con)  # of the whole input, before the period narrows it
+        outside = drop_outside_period(con, "message_base", *period)
+        drop_outside_period(con, "message_counts", *period)
+        counts = OutcomeCounts(outcomes.events, _one(con, "SELECT count(*) FROM message_base"), outside)
+        build_message_summaries(con, as_of, timeout)
+        write_messages(con, folder, options.start)
+    else:
+        with atomic_dir(folder) as tmp:
+            layout = (buckets, work.spill / "buckets")
+            built = build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)
+            if not built["files"]:
+                write_empty_messages(con, tmp, options.start)
+        counts = OutcomeCounts(built["events"], built["messages"], built["messages_outside_period"], buckets)
+        steps.done("outcomes")
+    drop_outside_period(con, "event_counts", *period)
     # Written once; from here on everything reads the small aggregates (and the memory is free).
-    con.execute("DROP VIEW messages")
-    con.execute("DROP TABLE message_rows")
+    for name in ("messages", "messages_public", "message_rows"):
+        con.execute(f"DROP VIEW {name}")
+    con.execute("DROP TABLE message_base")
+    con.execute("DROP TABLE destination_public")
     steps.done("messages_extract")
-    return ingested, counts
+    return counts
 
 
 def _finish(

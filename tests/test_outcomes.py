@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 
 from reporter.codes import build_dimension
@@ -165,3 +168,16 @@ def test_events_are_conserved(con):
     assert events == len(LOG.strip().splitlines()) - 1
     assert con.execute("SELECT sum(events) FROM messages").fetchall()[0][0] == events
     assert con.execute("SELECT sum(events) FROM event_counts").fetchall()[0][0] == events
+
+
+@pytest.mark.parametrize("key", [b"secret", b"k" * 100])  # a key longer than a block is hashed first
+def test_destination_hash_is_hmac_sha256_of_the_final_destination(tmp_path, key):
+    path = tmp_path / "log.csv"
+    path.write_text(LOG)
+    keyed = connect()
+    build_outcomes(keyed, ingest(keyed, [str(path)]), build_dimension(), key)
+    rows = keyed.execute(
+        "SELECT message_id, destination_hash FROM messages WHERE message_id IN ('m1', 'm7') ORDER BY 1"
+    ).fetchall()
+    expected = hmac.new(key, b"+447700900001", hashlib.sha256).hexdigest()
+    assert rows == [("m1", expected), ("m7", None)]  # m7 (twitter) has no destination

@@ -25,7 +25,7 @@ from reporter.ingest.sources import Inputs, expand_inputs
 from reporter.outcomes import (
     OutcomeCounts,
     build_message_summaries,
-    limit_period,
+    drop_outside_period,
     pipeline_sql,
     register_dimension,
 )
@@ -122,7 +122,8 @@ def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) 
     grouped = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
     if grouped != found:
         raise ReconciliationError(f"message_counts holds {grouped} messages, messages {found}")
-    limit_period(con, options.start, options.end, ("message_counts", "event_counts"))
+    for table in ("message_counts", "event_counts"):
+        drop_outside_period(con, table, options.start, options.end)
     inside = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
     return OutcomeCounts(events, inside, found - inside)
 

@@ -21,6 +21,7 @@ STEPS = (
     "outcomes",
     "queries",
     "extracts",
+    "buckets",  # outcomes and the messages extract per hash bucket, past the memory limit (issue 16)
     "spark",  # the Spark engine: ingest, outcomes and the messages extract on Spark; run.py picks it
     "warehouse",
     "report",

@@ -64,14 +64,20 @@ def atomic_dir(path: Path) -> Iterator[Path]:
         raise OutputError(f"{path}: cannot create: {exc.strerror}") from exc
     try:
         yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def replace_dir(tmp: Path, path: Path) -> None:
+    """Put the finished folder `tmp` (on the same file system) in place of `path`, old one removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        old = path.with_name(f".{path.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, path)

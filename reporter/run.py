@@ -40,7 +40,7 @@ from reporter.extracts import (
     write_manifest,
     write_messages,
 )
-from reporter.fsio import atomic_dir
+from reporter.fsio import replace_dir
 from reporter.ingest import IngestOptions, IngestResult, ingest
 from reporter.outcomes import (
     OutcomeCounts,
@@ -242,11 +242,15 @@ def _messages(
         build_message_summaries(con, as_of, timeout)
         write_messages(con, folder, options.start)
     else:
-        with atomic_dir(folder) as tmp:
-            layout = (buckets, work.spill / "buckets")
-            built = build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)
-            if not built["files"]:
-                write_empty_messages(con, tmp, options.start)
+        # Built in the spill folder (beside OUT, so the same file system) and moved into OUT only
+        # when whole: a run that fails here leaves nothing under OUT.
+        tmp = work.spill / "messages"
+        tmp.mkdir()
+        layout = (buckets, work.spill / "buckets")
+        built = build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)
+        if not built["files"]:
+            write_empty_messages(con, tmp, options.start)
+        replace_dir(tmp, folder)
         counts = OutcomeCounts(built["events"], built["messages"], built["messages_outside_period"], buckets)
         steps.done("outcomes")
     drop_outside_period(con, "event_counts", *period)

@@ -438,6 +438,20 @@ def ingest(
         files.append(stats)
         run.load(len(files) - 1, source, stats)
     _deduplicate(con, run.accepted_parts, run.stages, files)
+    result = reconciled(con, files, findings)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
+    )
+    rows: list[list[object]] = [[i, f.path, f.sha256] for i, f in enumerate(files)]
+    insert_rows(con, "ingest_files", ["source_index", "path", "sha256"], rows)
+    return result
+
+
+def reconciled(
+    con: duckdb.DuckDBPyConnection, files: list[FileStats], findings: list[InputFinding]
+) -> IngestResult:
+    """The IngestResult, once every file reconciles (rows read = accepted + quarantined), with the
+    quarantine's reasons counted. Both engines end their ingest here."""
     for stats in files:
         if not stats.reconciles():
             raise ReconciliationError(
@@ -447,9 +461,4 @@ def ingest(
     reasons = Counter(
         dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
-    )
-    rows: list[list[object]] = [[i, f.path, f.sha256] for i, f in enumerate(files)]
-    insert_rows(con, "ingest_files", ["source_index", "path", "sha256"], rows)
     return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())}, findings)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +21,6 @@ import duckdb
 import pyarrow as pa
 
 from reporter.engine import connect
-from reporter.errors import ReconciliationError
 from reporter.ingest import (
     EVENT_COLUMNS,
     FileStats,
@@ -33,6 +31,7 @@ from reporter.ingest import (
     readers,
     sources,
 )
+from reporter.ingest.pipeline import reconciled
 from reporter.ingest.sources import InputFinding
 
 # One row type for what a task returns: events (kind 'e'), quarantine rows ('q'), the file's stats ('s').
@@ -210,14 +209,4 @@ def result_of(
     con: duckdb.DuckDBPyConnection, by_index: dict[int, FileStats], findings: list[InputFinding]
 ) -> IngestResult:
     """The IngestResult, reconciled per file as the DuckDB path does (files in input order)."""
-    files = [by_index[i] for i in sorted(by_index)]
-    for stats in files:
-        if not stats.reconciles():
-            raise ReconciliationError(
-                f"{stats.path}: rows read {stats.rows_read} != accepted {stats.accepted} "
-                f"+ quarantined {stats.quarantined}"
-            )
-    reasons = Counter(
-        dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
-    )
-    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())}, findings)
+    return reconciled(con, [by_index[i] for i in sorted(by_index)], findings)

@@ -13,7 +13,6 @@ from importlib import resources
 
 import duckdb
 import phonenumbers
-import pyarrow as pa
 
 from reporter import privacy, vocabulary
 from reporter.codes import Dimension
@@ -77,32 +76,16 @@ def _country_table(con: duckdb.DuckDBPyConnection) -> None:
 def _destination_public(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None) -> None:
     """`destination_public`: each distinct final destination, masked, with its keyed hash.
 
-    Once per distinct destination (2.8M per 10M events, against 4.8M messages), the hash in Python
-    in batches, so the memory it takes stays small.
+    Once per distinct destination (2.8M per 10M events, against 4.8M messages), in DuckDB on every
+    thread: at 10M events 5.9 s, against 10.4 s hashing in Python on one thread (the values' trip
+    through Arrow and Python lists cost as much as the hashing).
     """
     distinct = "SELECT DISTINCT destination FROM message_base WHERE destination IS NOT NULL"
     masked = privacy.masked(distinct, "destination", "destination_masked")
-    query = (
-        f"SELECT destination, destination_masked, CAST(NULL AS VARCHAR) AS destination_hash FROM ({masked})"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE destination_public AS SELECT destination, destination_masked, "
+        f"{privacy.destination_hash('destination', hmac_key)} AS destination_hash FROM ({masked})"
     )
-    if hmac_key is None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE destination_public AS {query}")
-        return
-    reader = con.sql(query).to_arrow_reader(_HASH_BATCH)
-    batches = [
-        batch.set_column(
-            2, "destination_hash", pa.array(privacy.keyed_hashes(batch.column(0).to_pylist(), hmac_key))
-        )
-        for batch in reader
-    ]
-    con.register("__hashed", pa.Table.from_batches(batches, reader.schema))
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE destination_public AS SELECT * FROM __hashed")
-    finally:
-        con.unregister("__hashed")
-
-
-_HASH_BATCH = 500_000
 
 
 def prepare_outcomes(con: duckdb.DuckDBPyConnection, ingested: IngestResult, dimension: Dimension) -> int:
@@ -224,19 +207,23 @@ def latest_event_time(
 
 
 def build_message_summaries(
-    con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None, receipt_timeout_minutes: int
+    con: duckdb.DuckDBPyConnection,
+    as_of: dt.datetime | None,
+    receipt_timeout_minutes: int,
+    messages: str = "message_rows",
 ) -> None:
     """`delivery_times` and `by_carrier`, the small tables that need the messages themselves.
 
     Built from `message_rows` before it is dropped; messages without a receipt are those still
-    submitted or queued whose first event is older than the timeout before `as_of`.
+    submitted or queued whose first event is older than the timeout before `as_of`. `messages`: the
+    table whose rows delivery_times must count (message_base, where message_rows is a view over it).
     """
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE delivery_seconds AS {pipeline_sql('delivery_seconds')}",
         delivery_params(as_of, receipt_timeout_minutes),
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_carrier AS {pipeline_sql('by_carrier')}")
-    build_delivery_times(con, _one(con, "SELECT count(*) FROM message_rows"))
+    build_delivery_times(con, _one(con, f"SELECT count(*) FROM {messages}"))
 
 
 def delivery_params(as_of: dt.datetime | None, receipt_timeout_minutes: int) -> dict[str, object]:

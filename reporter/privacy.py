@@ -109,25 +109,6 @@ def hmac_reference(value: str, key: bytes) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def keyed_hashes(values: list[str | None], key: bytes) -> list[str | None]:
-    """HMAC-SHA256 (hex) of each value, as hmac.new(key, value, sha256): the key's inner and outer
-    states are computed once and copied per value, 2x faster than SHA-256 in DuckDB's SQL."""
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
-
-    def one(value: str) -> str:
-        digest = inner()
-        digest.update(value.encode())
-        result = outer()
-        result.update(digest.digest())
-        return result.hexdigest()
-
-    return [None if v is None else one(v) for v in values]
-
-
 def mask_raw(expr: str) -> str:
     """Raw text for the quarantine with phone-like numbers and email local parts masked.
 

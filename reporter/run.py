@@ -239,7 +239,7 @@ def _messages(
         outside = drop_outside_period(con, "message_base", *period)
         drop_outside_period(con, "message_counts", *period)
         counts = OutcomeCounts(outcomes.events, _one(con, "SELECT count(*) FROM message_base"), outside)
-        build_message_summaries(con, as_of, timeout)
+        build_message_summaries(con, as_of, timeout, "message_base")
         write_messages(con, folder, options.start)
     else:
         # Built in the spill folder (beside OUT, so the same file system) and moved into OUT only

@@ -93,7 +93,7 @@ def _build(
         enriched, lookup, outcomes.destination_countries(spark, enriched), spark.createDataFrame(shas)
     )
     public = outcomes.masked(found, privacy.hmac_key_from_env()).persist()
-    outcomes.grouped_counts(spark, con, "message_groups", "messages", public)
+    outcomes.grouped_counts(spark, con, "message_groups", "message_rows", public)
     rows.unpersist()
     counts = _counts(con, public, options)
     _summaries(con, public, options, config)

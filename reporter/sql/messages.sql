@@ -9,8 +9,9 @@
 WITH with_id AS (
     SELECT
         message_id AS message_key,
+        message_id,  -- the group's key: not carried again in the final event's struct
         arg_max(
-            struct_pack(message_id, channel, region, event_time, status_code, destination, sender, tenant, carrier),
+            struct_pack(channel, region, event_time, status_code, destination, sender, tenant, carrier),
             (CAST(status_rank AS HUGEINT) << 116)
             + (CAST(greatest(epoch_us(event_time), 0) AS HUGEINT) << 64)
             + (CAST(least(status_code, 16777215) AS HUGEINT) << 40)
@@ -32,9 +33,9 @@ WITH with_id AS (
 without_id AS (
     SELECT
         'event:' || left(f.sha256, 12) || ':' || e.source_line AS message_key,
+        e.message_id,
         struct_pack(
-            e.message_id, e.channel, e.region, e.event_time, e.status_code, e.destination, e.sender,
-            e.tenant, e.carrier
+            e.channel, e.region, e.event_time, e.status_code, e.destination, e.sender, e.tenant, e.carrier
         ) AS f,
         e.event_src AS first_src,
         e.event_time AS first_event_at,
@@ -56,7 +57,7 @@ per_message AS (
 SELECT
     CAST(first_event_at AS DATE) AS date,
     message_key,
-    f.message_id,
+    message_id,
     f.channel,
     f.region,
     first_event_at,

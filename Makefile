@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: report test lint bench bench-spark bench-ingest clean setup
+.PHONY: report test lint bench bench-same-work bench-spark bench-ingest clean setup
 
 setup: $(STAMP)
 
@@ -31,6 +31,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_memory.py
 	$(BIN)/python bench/bench_spark.py
+
+# Issue 16's figures alone: run / same_work in 3 paired rounds (10M, 20M Parquet; CSV and NDJSON beside),
+# peak RSS, and the 100M run under 3 GB once, against the 10M run (about 50 minutes on 2 quiet cores).
+bench-same-work: $(STAMP)
+	$(BIN)/python bench/bench_run.py --rounds 3 --sides same_work,run --ingest '' \
+		--only parquet-10000000,parquet-20000000,csv-10000000,ndjson-10000000,parquet-100000000@3GB
 
 # The Spark row alone: reporter run on DuckDB and on Spark local[2], 10M events (bench/RESULTS-spark.md).
 bench-spark: $(STAMP)

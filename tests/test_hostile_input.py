@@ -138,6 +138,53 @@ def test_conflicting_spellings_of_one_key_quarantine_that_row(tmp_path: Path):
     assert quarantine == [(2, "conflicting_keys")]
 
 
+def _objects(head: str, middles: list[str]) -> list[str]:
+    return ["{" + head + middle + "}" for middle in middles]
+
+
+@pytest.mark.parametrize("shape", ["ndjson", "array"])
+def test_a_key_given_twice_with_different_values_quarantines_that_row(tmp_path: Path, shape):
+    # DuckDB reads the first of a repeated key: "sms" would be counted for a row that also says "email".
+    lines = _objects(
+        '"event_time": "2026-11-23T10:00:00Z", "status_code": 7500, ',
+        [
+            '"message_id": "m1", "channel": "sms"',
+            '"message_id": "m2", "channel": "sms", "channel": "email"',
+            '"message_id": "m3", "channel": "sms", "channel": "sms", "note": 1, "note": 2',  # same; unread
+            '"message_id": "m4", "status_code": 7203, "channel": "sms"',  # status_code twice
+            '"message_id": "m5", "chann\\u0065l": "sms", "channel": "voice"',  # one key, escaped once
+            '"message_id": "m6", "channel": "sms"',
+        ],
+    )
+    if shape == "ndjson":
+        path = ndjson(tmp_path, lines)
+    else:
+        path = tmp_path / "in.json"
+        path.write_text("[\n" + ",\n".join(lines) + "\n]")
+    kept, quarantine = run(path)
+    assert [(m, c) for m, _, c, _ in kept] == [("m1", "sms"), ("m3", "sms"), ("m6", "sms")]
+    assert quarantine == [(2, "conflicting_keys"), (4, "conflicting_keys"), (5, "conflicting_keys")]
+
+
+def test_a_webhook_body_giving_a_key_twice_with_different_values_is_quarantined(tmp_path: Path):
+    def body(transid: str, info: str = "", outer: str = "") -> str:
+        return (
+            '{"deliveryInfoNotification": {"deliveryInfo": {"timeStamp": "2026-11-23T10:00:00Z", '
+            f'"code": "7500", {info}"deliveryChannel": "sms"}}, "transid": "{transid}"{outer}}}}}'
+        )
+
+    lines = [
+        body("w1"),
+        body("w2", info='"code": "7203", '),  # nested twice: 7500 and 7203
+        body("w3", info='"code": "7500", '),  # the same value twice: one reading
+        body("w4", outer=', "transid": "w5"'),
+        body("w6", info='"additionalInfo": "a", "additionalInfo": "b", '),  # a key not read
+    ]
+    kept, quarantine = run(ndjson(tmp_path, lines))
+    assert [m for m, *_ in kept] == ["w1", "w3", "w6"]
+    assert quarantine == [(2, "conflicting_keys"), (4, "conflicting_keys")]
+
+
 @pytest.mark.parametrize(
     "bad",
     [

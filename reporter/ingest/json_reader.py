@@ -4,6 +4,7 @@ lines only a lenient parser reads (trailing commas, NaN) are checked again stric
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import duckdb
 
@@ -94,20 +95,121 @@ def lenient_lines(con: duckdb.DuckDBPyConnection, lines: str) -> str | None:
         for r, text in zip(*batch.to_pydict().values(), strict=True)
         if not _strict_json(text)
     ]
-    if not bad:
+    return _ordinals(con, table, bad)
+
+
+def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> tuple[list[str], list[list[str]]]:
+    """Every top-level key of every object line, in first-seen order; and each distinct list of
+    keys an object has (grouped by the list: a key given twice shows as a list with a repeat)."""
+    rows = con.execute(
+        f"SELECT k, min(r) FROM (SELECT TRY(json_keys(__raw)) AS k, rowid AS r FROM {lines} "
+        f"WHERE {_IS_OBJECT}) WHERE k IS NOT NULL GROUP BY k"
+    ).fetchall()
+    first: dict[str, int] = {}
+    for keys, row in rows:
+        for key in keys:
+            first[key] = min(first.get(key, row), row)
+    return sorted(first, key=lambda k: (first[k], k)), [keys for keys, _ in rows]
+
+
+class _Object(dict[str, Any]):
+    """A JSON object as DuckDB reads it (the first value of a repeated key), with the keys given
+    twice or more with different values."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__()
+        self.conflicts: set[str] = set()
+        for key, value in pairs:
+            if key not in self:
+                self[key] = value
+            elif _canonical(self[key]) != _canonical(value):
+                self.conflicts.add(key)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)  # 1 and true differ; key order does not matter
+
+
+def _conflicting(text: str, levels: dict[tuple[str, ...], set[str]]) -> bool:
+    """True when an object gives a key it is read by (`levels`: path of objects -> keys read there)
+    two different values."""
+    try:
+        top = json.loads(text.lstrip("\ufeff"), object_pairs_hook=_Object)
+    except ValueError:
+        return False  # not strict JSON: invalid_json, decided elsewhere
+    for path, keys in levels.items():
+        node = top
+        for key in path:
+            node = node.get(key) if isinstance(node, _Object) else None
+        if isinstance(node, _Object) and node.conflicts & keys:
+            return True
+    return False
+
+
+def _levels(paths: list[str]) -> dict[tuple[str, ...], set[str]]:
+    """`$.a.b` paths -> the keys read in each object along them: {(): {a}, (a,): {b}}."""
+    levels: dict[tuple[str, ...], set[str]] = {}
+    for path in paths:
+        parts = tuple(path.removeprefix("$.").split("."))
+        for depth in range(len(parts)):
+            levels.setdefault(parts[:depth], set()).add(parts[depth])
+    return levels
+
+
+def _repeats(keys: list[str] | None, read: set[str]) -> bool:
+    """True when a list of an object's keys holds a key that is read more than once."""
+    named = [k for k in keys or [] if k in read]
+    return len(named) > len(set(named))
+
+
+def repeated_keys(
+    con: duckdb.DuckDBPyConnection, lines: str, key_lists: list[list[str]], read: set[str], webhook: bool
+) -> str | None:
+    """SQL true for the lines (by `__ordinal`) whose object gives a key it is read by twice with
+    different values (DuckDB would read the first); None when there are none.
+
+    Only the objects whose key lists repeat a key read are parsed again (in Python, in batches).
+    The webhook's nested objects are listed in one more pass, over webhook files only."""
+    levels: dict[tuple[str, ...], set[str]] = {(): read}
+    if webhook:
+        levels = _levels(list(mapping.WEBHOOK_PATHS.values()))
+    tests = []  # (SQL listing the keys of some objects, the lists that repeat a key read there)
+    top = [keys for keys in key_lists if _repeats(keys, levels[()])]
+    if top:
+        tests.append(("TRY(json_keys(__raw))", top))
+    nested = [path for path in levels if path]  # the webhook's nested objects, listed in one parse
+    if nested:
+        paths = ", ".join(quote_literal("$." + ".".join(path)) for path in nested)
+        listed = f"TRY(json_keys(__raw, [{paths}]))"
+        groups = con.execute(f"SELECT DISTINCT {listed} FROM {lines} WHERE {_IS_OBJECT}").fetchall()
+        repeating = [
+            g for (g,) in groups if g and any(_repeats(k, levels[p]) for k, p in zip(g, nested, strict=True))
+        ]
+        if repeating:
+            tests.append((listed, repeating))
+    if not tests:
+        return None
+    where = " OR ".join(f"list_contains(${i}, {listed})" for i, (listed, _) in enumerate(tests, 1))
+    candidates = con.sql(
+        f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE {_IS_OBJECT} AND ({where})",
+        params=[lists for _, lists in tests],
+    ).to_arrow_reader(10_000)
+    found = [
+        r
+        for batch in candidates
+        for r, text in zip(*batch.to_pydict().values(), strict=True)
+        if _conflicting(text, levels)
+    ]
+    return _ordinals(con, lines + "_repeated", found)
+
+
+def _ordinals(con: duckdb.DuckDBPyConnection, table: str, ordinals: list[int]) -> str | None:
+    """SQL true for the rows whose `__ordinal` is one of `ordinals` (kept in `table`); None if none."""
+    if not ordinals:
         return None
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (r BIGINT)")
-    insert_rows(con, table, ["r"], [[r] for r in bad])
+    insert_rows(con, table, ["r"], [[r] for r in ordinals])
     return f"__ordinal IN (SELECT r FROM {table})"
-
-
-def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> list[str]:
-    """Every top-level key of every object line, in first-seen order."""
-    rows = con.execute(
-        f"SELECT k FROM (SELECT unnest(TRY(json_keys(__raw))) AS k, rowid AS r FROM {lines} "
-        f"WHERE {_IS_OBJECT}) GROUP BY k ORDER BY min(r), k"
-    ).fetchall()
-    return [k for (k,) in rows]
 
 
 def stage_json(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
@@ -123,7 +225,7 @@ def stage_json(con: duckdb.DuckDBPyConnection, source: Source, table: str, make:
     rejects = reject_table(con, table + "_rejects")
     if source.format != "json":
         _json_lines(con, source, lines, rejects)
-    keys = json_keys(con, lines)
+    keys, key_lists = json_keys(con, lines)
     webhook = mapping.WEBHOOK_KEY in keys
     # JSON pointers (RFC 6901) name any key, "" and quotes included; `$."k"` paths cannot.
     pointers = {k: "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
@@ -152,7 +254,10 @@ def stage_json(con: duckdb.DuckDBPyConnection, source: Source, table: str, make:
         + f" FROM ({inner}))"
     )
     specs = make(dict.fromkeys(names, "VARCHAR"), webhook, not webhook)
+    repeated = repeated_keys(con, lines, key_lists, set(specs.read), webhook)
+    specs.conflicts += [repeated] if repeated else []
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, '__raw', '__ordinal', '__json_reason')}")
     con.execute(f"DROP TABLE {lines}")
     con.execute(f"DROP TABLE IF EXISTS {lines}_lenient")
+    con.execute(f"DROP TABLE IF EXISTS {lines}_repeated")
     return Staged(table, 0, rejects, ordinal_from_rowid=False, present=specs.present, webhook=webhook)

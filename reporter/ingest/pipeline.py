@@ -170,6 +170,7 @@ class _Ingest:
                 for f, names in candidates.items()
             }
             specs = readers.StageSpecs(fields, zone, fallback_region, self.plain_hashes)
+            specs.read = frozenset(c for names in candidates.values() for c in names)
             specs.conflicts = [
                 _conflict([readers.source_column(index[c]) for c in group])
                 for names in candidates.values()

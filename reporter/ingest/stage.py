@@ -299,6 +299,7 @@ class StageSpecs:
         # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
         self.empty_is_null = False
         self.conflicts: list[str] = []  # SQL, true where two spellings of one key disagree
+        self.read: frozenset[str] = frozenset()  # the source's column names or keys the fields read
 
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")

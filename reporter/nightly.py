@@ -39,7 +39,8 @@ from reporter.errors import (
     internal_error,
 )
 from reporter.extracts import write_manifest
-from reporter.ingest.sources import digest, expand_inputs
+from reporter.ingest.content import digest
+from reporter.ingest.sources import expand_inputs
 from reporter.mail import EmailOptions, email_report
 from reporter.run import RunOptions, run
 from reporter.warehouse import WarehouseState, build_nightly_warehouse

@@ -207,7 +207,7 @@ def test_json_that_only_a_lenient_parser_reads_is_invalid(tmp_path: Path, bad):
 
 
 def test_a_line_over_the_maximum_record_size_is_line_too_long(tmp_path: Path):
-    from reporter.ingest.sources import MAX_RECORD
+    from reporter.ingest.content import MAX_RECORD
 
     good = [json.dumps({**GOOD, "message_id": m}) for m in ("m1", "m3")]
     long_line = '{"message_id": "' + "x" * MAX_RECORD + '"}'
@@ -218,6 +218,10 @@ def test_a_line_over_the_maximum_record_size_is_line_too_long(tmp_path: Path):
         kept, quarantine = run(ndjson(tmp_path, [text.rstrip("\n")], name))
         assert [m for m, *_ in kept] == ["m1", "m3"]
         assert quarantine == [(2 if name == "long.ndjson" else 3, "line_too_long")]
+    con = connect()
+    ingest(con, [str(tmp_path / "long.ndjson")])
+    lines = con.execute("SELECT message_id, source_line FROM events ORDER BY 2").fetchall()
+    assert lines == [("m1", 1), ("m3", 3)]  # the cut line is counted once
     csv = tmp_path / "long.csv"
     time = GOOD["event_time"]
     rows = ["event_time,message_id,channel,status_code", f"{time},m1,sms,7500", "y" * (MAX_RECORD + 1)]
@@ -237,3 +241,47 @@ def test_a_line_over_the_maximum_record_size_is_line_too_long(tmp_path: Path):
         ("m1", 2),
         ("m3", 4),
     ]
+
+
+def _lines_and_quarantine(path: Path) -> tuple[list[tuple[str, int]], list[tuple[int, str, str | None]]]:
+    con = connect()
+    result = ingest(con, [str(path)])
+    assert result.files[0].reconciles()
+    kept = con.execute("SELECT message_id, source_line FROM events ORDER BY 2").fetchall()
+    quarantine = con.execute("SELECT line, reason, detail FROM quarantine ORDER BY line").fetchall()
+    return kept, quarantine
+
+
+@pytest.mark.parametrize(
+    ("extra", "compressed"),
+    [(1, False), (30_000_000, True)],  # DuckDB reads the first whole; it refuses the second's file
+)
+def test_an_array_element_over_the_maximum_record_size_is_line_too_long(tmp_path: Path, extra, compressed):
+    import gzip
+
+    from reporter.ingest.content import MAX_RECORD
+
+    good = [json.dumps({**GOOD, "message_id": m}) for m in ("m1", "m3", "m5")]
+    long = '{"message_id": "m2", "note": "' + "x" * (MAX_RECORD + extra) + '"}'
+    text = "[\n" + ",\n".join([good[0], long, good[1], good[2]]) + "\n]\n"
+    path = tmp_path / ("in.json.gz" if compressed else "in.json")
+    path.write_bytes(gzip.compress(text.encode(), 1) if compressed else text.encode())
+    kept, quarantine = _lines_and_quarantine(path)
+    assert kept == [("m1", 1), ("m3", 3), ("m5", 4)]  # element numbers
+    length = len(long)
+    detail = f"a line of {length:,} bytes, over the maximum record size of {MAX_RECORD:,}"
+    assert quarantine == [(2, "line_too_long", detail)]
+
+
+def test_a_malformed_array_element_is_that_elements_problem(tmp_path: Path):
+    good = [json.dumps({**GOOD, "message_id": m}) for m in ("m1", "m3", "m5")]
+    elements = [good[0], '{"message_id": }', good[1], '{"message_id": "a\nb"}', good[2]]
+    path = tmp_path / "in.json"
+    path.write_text("[" + ", ".join(elements) + "]")
+    kept, quarantine = _lines_and_quarantine(path)
+    assert kept == [("m1", 1), ("m3", 3), ("m5", 5)]
+    assert [(line, reason) for line, reason, _ in quarantine] == [(2, "invalid_json"), (4, "invalid_json")]
+    for broken in ("[" + good[0] + ", , " + good[1] + "]", "[" + good[0] + "] x", "[" + good[0]):
+        path.write_text(broken)  # the elements cannot be told apart: the file is recorded whole
+        kept, quarantine = _lines_and_quarantine(path)
+        assert kept == [] and [reason for _, reason, _ in quarantine] == ["unreadable_file"]

@@ -9,13 +9,9 @@ from collections.abc import Callable
 import duckdb
 
 from reporter.engine import insert_rows, quote_literal
-from reporter.ingest.sources import (
-    MAX_RECORD,
-    Discard,
-    LineBreakRepair,
-    Source,
-    repair_line_breaks,
-)
+from reporter.ingest.content import MAX_RECORD, Discard
+from reporter.ingest.csv_lines import LineBreakRepair, repair_line_breaks
+from reporter.ingest.sources import Source
 from reporter.ingest.stage import (
     NEWLINE_OPTION,
     SpecMaker,

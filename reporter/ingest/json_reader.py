@@ -10,16 +10,19 @@ import duckdb
 
 from reporter.engine import insert_rows, quote_literal
 from reporter.ingest import mapping
-from reporter.ingest.sources import (
-    MAX_RECORD,
-    Source,
-)
+from reporter.ingest.content import MAX_RECORD, Writer
+from reporter.ingest.json_array import Elements, MalformedArray, split_array
+from reporter.ingest.sources import Source
 from reporter.ingest.stage import (
     NEWLINE_OPTION,
     RECORD_SEP,
     SpecMaker,
     Staged,
+    UnreadableSource,
     collect_rejects,
+    copy_source,
+    reject_lines,
+    reject_long_lines,
     reject_table,
     source_column,
 )
@@ -215,13 +218,8 @@ def _ordinals(con: duckdb.DuckDBPyConnection, table: str, ordinals: list[int]) -
 def stage_json(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
     """NDJSON or a JSON array: one object per record (`webhook`: the vendor's delivery-receipt bodies)."""
     lines = table + "_lines"
-    if source.format == "json":
-        con.execute(
-            f"CREATE TEMP TABLE {lines} AS SELECT CAST(json AS VARCHAR) AS __raw "
-            f"FROM read_json_objects({quote_literal(str(source.path))}, format = 'array'"
-            + (f", compression = {quote_literal(source.compression)}" if source.compression else "")
-            + ")"
-        )
+    if source.format == "json" and not _array_read(con, source, lines):
+        return _stage_split_array(con, source, table, make)
     rejects = reject_table(con, table + "_rejects")
     if source.format != "json":
         _json_lines(con, source, lines, rejects)
@@ -261,3 +259,44 @@ def stage_json(con: duckdb.DuckDBPyConnection, source: Source, table: str, make:
     con.execute(f"DROP TABLE IF EXISTS {lines}_lenient")
     con.execute(f"DROP TABLE IF EXISTS {lines}_repeated")
     return Staged(table, 0, rejects, ordinal_from_rowid=False, present=specs.present, webhook=webhook)
+
+
+def _array_read(con: duckdb.DuckDBPyConnection, source: Source, lines: str) -> bool:
+    """A JSON array's elements into `lines`, by DuckDB; False (and no table) when it cannot read them
+    (an element over its own size limit, a malformed one) or an element is over MAX_RECORD."""
+    compression = f", compression = {quote_literal(source.compression)}" if source.compression else ""
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {lines} AS SELECT CAST(json AS VARCHAR) AS __raw "
+            f"FROM read_json_objects({quote_literal(str(source.path))}, format = 'array'{compression})"
+        )
+    except duckdb.InvalidInputException:
+        con.execute(f"DROP TABLE IF EXISTS {lines}")
+        return False
+    longest = con.execute(f"SELECT coalesce(max(strlen(__raw)), 0) FROM {lines}").fetchall()[0][0]
+    if longest > MAX_RECORD:
+        con.execute(f"DROP TABLE {lines}")
+        return False
+    return True
+
+
+def _stage_split_array(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
+    """A JSON array DuckDB cannot read as it is, read from a copy with one element a line (json_array.py):
+    an element over MAX_RECORD is line_too_long, one with a line break inside a string invalid_json."""
+    left_out: list[Elements] = []
+
+    def write(out: Writer) -> None:
+        try:
+            left_out.append(split_array(source, out))
+        except MalformedArray as exc:
+            raise UnreadableSource(str(exc)) from exc
+
+    with copy_source(con, "elements", write) as path:
+        staged = stage_json(con, Source(path=path, format="ndjson"), table, make)
+    (found,) = left_out
+    reject_long_lines(con, staged, found.too_long)
+    broken: list[list[object]] = [
+        [n, "invalid_json", "a line break inside a string", h] for n, h in found.broken
+    ]
+    reject_lines(con, staged, broken)
+    return staged

@@ -294,8 +294,9 @@ class _Ingest:
 def _drop_side_tables(con: duckdb.DuckDBPyConnection, staged: readers.Staged) -> None:
     """The rejects and empty lines, once numbered and quarantined (the line thresholds stay)."""
     con.execute(f"DROP TABLE IF EXISTS {staged.rejects}")
-    if staged.blanks:
-        con.execute(f"DROP TABLE IF EXISTS {staged.blanks}")
+    for table in (staged.blanks, staged.counted):
+        if table:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _utf8(text: str) -> bool:

@@ -23,12 +23,8 @@ import zstandard
 from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import StorageError
 from reporter.ingest import mapping
-from reporter.ingest.sources import (
-    MAX_RECORD,
-    Source,
-    count_lines,
-    cut_long_lines,
-)
+from reporter.ingest.content import MAX_RECORD, count_lines, cut_long_lines
+from reporter.ingest.sources import Source
 
 # DuckDB reject error types to quarantine reasons.
 CSV_REASONS = {
@@ -61,6 +57,8 @@ class Staged:
     blanks: str | None = None  # CSV: table (line) of empty lines, which the reader skips
     present: frozenset[str] = frozenset()  # optional fields the source has (absent ones are not stored)
     webhook: bool = False  # JSON: the vendor's delivery-receipt bodies
+    # JSON: table (line) of rejects whose lines a copy left empty: the ordinals count them already
+    counted: str | None = None
 
 
 def reject_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -81,8 +79,10 @@ def line_numbering(con: duckdb.DuckDBPyConnection, staged: Staged) -> tuple[str,
     """
     k = "(s.rowid + 1)" if staged.ordinal_from_rowid else "s.__c_ordinal"
     h = staged.header_lines
-    skipped = f"SELECT line FROM {staged.rejects}" + (
-        f" UNION SELECT line FROM {staged.blanks}" if staged.blanks else ""
+    skipped = (
+        f"SELECT line FROM {staged.rejects}"
+        + (f" WHERE line NOT IN (SELECT line FROM {staged.counted})" if staged.counted else "")
+        + (f" UNION SELECT line FROM {staged.blanks}" if staged.blanks else "")
     )
     n = con.execute(f"SELECT count(*) FROM ({skipped})").fetchall()[0][0]
     if not n:
@@ -268,8 +268,21 @@ def reject_long_lines(
     con: duckdb.DuckDBPyConnection, staged: Staged, cut: list[tuple[int, int, str]]
 ) -> None:
     detail = "a line of {:,} bytes, over the maximum record size of {:,}"
-    rows = [[n, "line_too_long", detail.format(length, MAX_RECORD), head] for n, length, head in cut]
+    reject_lines(
+        con,
+        staged,
+        [[n, "line_too_long", detail.format(length, MAX_RECORD), head] for n, length, head in cut],
+    )
+
+
+def reject_lines(con: duckdb.DuckDBPyConnection, staged: Staged, rows: list[list[object]]) -> None:
+    """Rejects (line, reason, detail, raw) for lines a copy left empty. A JSON stage's ordinals count
+    the copy's empty lines, so those lines are not counted again as skipped (`Staged.counted`)."""
     insert_rows(con, staged.rejects, ["line", "reason", "detail", "raw"], rows)
+    if rows and not staged.ordinal_from_rowid:
+        staged.counted = staged.table + "_counted"
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staged.counted} (line BIGINT)")
+        insert_rows(con, staged.counted, ["line"], [[row[0]] for row in rows])
 
 
 class StageSpecs:

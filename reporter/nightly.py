@@ -37,10 +37,11 @@ from reporter.errors import (
     ReporterError,
     UsageError,
     internal_error,
+    printable,
 )
 from reporter.extracts import write_manifest
 from reporter.ingest.content import digest
-from reporter.ingest.sources import expand_inputs
+from reporter.ingest.sources import Inputs, expand_inputs
 from reporter.mail import EmailOptions, email_report
 from reporter.run import RunOptions, run
 from reporter.warehouse import WarehouseState, build_nightly_warehouse
@@ -124,27 +125,29 @@ def sweep(reports: Path) -> list[str]:
     return swept
 
 
-def input_files(templates: tuple[str, ...], day: dt.date) -> list[Path]:
-    """The files the templates name for one date, resolved and sorted.
+def input_files(templates: tuple[str, ...], day: dt.date) -> tuple[list[str], Inputs]:
+    """What the templates name for one date: the paths to hand to the run, and their expansion.
 
     `{date}` is filled in; then each template is read as `reporter run` reads an input: a file, a
-    folder (its data files, recursively) or a glob (each match a file or a folder). A template that
-    names nothing is passed over while another names files; when none does, the error names every
-    expanded path and what it held.
+    folder (its data files, recursively) or a glob (each match a file or a folder), with the same
+    findings (links out of the tree not followed, unreadable folders). The run expands the same
+    paths again, so its manifest, `-v` and exit code report those findings as a plain run does. A
+    template that names nothing is passed over while another names files; when none does, the error
+    names every expanded path and what it held.
     """
     patterns = [template.replace("{date}", day.isoformat()) for template in templates]
-    # Resolved (expand_inputs), as ingest records them: a relative template fingerprints the same every run.
-    found = {path for pattern in patterns for path in _named_files(pattern)}
-    if not found:
+    named = [item for pattern in patterns for item in _named(pattern)]
+    expanded = expand_inputs(named) if named else Inputs([], [])
+    if not expanded.files:
         tried = "; ".join(f"{pattern} ({_held(pattern)})" for pattern in patterns)
         raise InputError(f"{day}: no input: {tried or 'no --input and no [nightly] inputs'}")
-    return sorted(found)
+    return named, expanded
 
 
-def _named_files(pattern: str) -> list[Path]:
+def _named(pattern: str) -> list[str]:
+    """The existing paths one expanded template names (a glob's matches, sorted)."""
     items = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
-    existing = [item for item in items if Path(item).exists()]
-    return expand_inputs(existing).files if existing else []
+    return [item for item in items if Path(item).exists()]
 
 
 def _held(pattern: str) -> str:
@@ -162,7 +165,15 @@ def _held(pattern: str) -> str:
 
 
 def fingerprint(files: list[Path]) -> list[dict[str, object]]:
-    return [{"path": str(p), "size": p.stat().st_size, "sha256": digest(p)} for p in files]
+    """Path, size and sha256 of each file, as the manifest lists its inputs. A file that cannot be
+    read matches no manifest: its date is built again, and the run reports the file (66 or 74)."""
+    found: list[dict[str, object]] = []
+    for p in files:
+        try:
+            found.append({"path": str(p), "size": p.stat().st_size, "sha256": digest(p)})
+        except OSError as exc:
+            found.append({"path": str(p), "size": None, "sha256": f"cannot read: {exc.strerror or exc}"})
+    return found
 
 
 def _previous(folder: Path) -> list[dict[str, object]] | None:
@@ -208,9 +219,9 @@ def _check_quarantine_share(config: Config, day: dt.date, totals: dict[str, int]
 def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.date) -> DateOutcome:
     """Build one date. A problem found after the date is published is kept in `outcome.error`."""
     templates = options.inputs or config.nightly.inputs
-    files = input_files(templates, day)
+    named, expanded = input_files(templates, day)
     folder = reports / day.isoformat()
-    before, now = _previous(folder), fingerprint(files)
+    before, now = _previous(folder), fingerprint(expanded.files)
     if before == now:
         outcome = DateOutcome(day, "unchanged", [f"{day}: inputs unchanged, skipped"])
         _after_publish(outcome, lambda: _email(config, options, folder, outcome))  # retried if it failed
@@ -219,7 +230,7 @@ def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.dat
     restated = before is not None
     extra: dict[str, object] = {"restated": restated, "previous_inputs": before} if restated else {}
     run_options = RunOptions(
-        tuple(str(f) for f in files),
+        tuple(named),  # expanded by the run as by `reporter run`: the same files, and its findings
         build,
         options.config,
         start=day,
@@ -238,6 +249,9 @@ def run_date(config: Config, options: NightlyOptions, reports: Path, day: dt.dat
     outcome = DateOutcome(day, "restated" if restated else "published")
     if restated:
         outcome.notes.append(f"{day}: inputs changed, date restated")
+    outcome.notes += [
+        f"{day}: not read: {printable(f.path)}: {printable(f.problem)}" for f in result.ingest.findings
+    ]
     _after_publish(
         outcome,
         lambda: _email(config, options, folder, outcome),

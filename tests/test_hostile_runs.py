@@ -215,3 +215,48 @@ def test_a_date_whose_outcomes_fail_leaves_no_temporary_folder(tmp_path: Path, m
         f"reporter: 2026-11-24: no input: {logs / '2026-11-24' / '*.csv'} (matches nothing)",
     ]
     assert sorted(p.name for p in reports.iterdir()) == [".nightly.lock"]
+
+
+def test_nightly_reports_a_link_out_of_its_folder_and_an_unreadable_file_as_run_does(
+    tmp_path: Path, monkeypatch
+):
+    logs, reports = tmp_path / "logs", tmp_path / "reports"
+    good_csv(logs / "2026-11-23" / "a.csv")
+    secret = good_csv(tmp_path / "outside" / "secret.csv")
+    secret.write_text(HEADER + "2026-11-23T10:00:00Z,SECRET-LINE,sms,7500\nSECRET-TEXT\n")
+    (logs / "2026-11-23" / "vendor.csv").symlink_to(secret)
+    template = str(logs / "{date}")
+    result = invoke("nightly", "--date", "2026-11-23", "--input", template, "--reports", str(reports), "-v")
+    assert result.exit_code == 0, result.stderr
+    link = logs / "2026-11-23" / "vendor.csv"
+    assert f"2026-11-23: not read: {link}: a link out of {logs / '2026-11-23'}" in result.stderr
+    folder = reports / "2026-11-23"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert [(f["path"], f["unreadable"]) for f in manifest["input_findings"]] == [(str(link), False)]
+    assert manifest["reconciliation"]["rows_read"] == 2  # a.csv only
+    for path in reports.rglob("*"):
+        if path.is_file() and path.suffix not in (".parquet", ".duckdb"):
+            assert b"SECRET" not in path.read_bytes(), path
+    con = duckdb.connect()
+    for parquet in folder.rglob("*.parquet"):  # every value of every extract, as text
+        query = f"SELECT count(*) FROM '{parquet}' t WHERE contains(CAST(t AS VARCHAR), 'SECRET')"
+        assert con.execute(query).fetchall() == [(0,)], parquet
+    # An unreadable file in the date's folder: the date is published with the finding, then exits 66.
+    good_csv(logs / "2026-11-23" / "b.csv")
+    real_open = Path.open
+
+    def refusing_open(self, *args, **kwargs):
+        if self.name == "b.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    result = invoke("nightly", "--date", "2026-11-23", "--input", template, "--reports", str(reports))
+    assert result.exit_code == 66
+    b = (logs / "2026-11-23" / "b.csv").resolve()
+    assert result.stderr == f"reporter: 2026-11-23: {b}: cannot read: Permission denied; see manifest.json\n"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {f["path"]: f["unreadable"] for f in manifest["input_findings"]} == {
+        str(link): False,
+        str(b): True,
+    }

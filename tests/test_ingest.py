@@ -11,7 +11,7 @@ import zstandard
 
 from reporter.config import Config
 from reporter.engine import connect
-from reporter.ingest import IngestOptions, csv_reader, ingest, pipeline
+from reporter.ingest import IngestOptions, csv_reader, dedup, ingest
 from tests.conftest import DATA
 
 
@@ -550,7 +550,7 @@ def test_bad_config_names_the_file_and_key(tmp_path: Path, text, message):
 
 @pytest.mark.parametrize("rows_per_pass", [25_000_000, 1])  # 1: one pass per row, as a huge input would
 def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path, monkeypatch, rows_per_pass):
-    monkeypatch.setattr(pipeline, "_DEDUP_ROWS_PER_PASS", rows_per_pass)
+    monkeypatch.setattr(dedup, "_DEDUP_ROWS_PER_PASS", rows_per_pass)
     header = "event_time,message_id,channel,status_code,region\n"
     (tmp_path / "a.csv").write_text(
         header + "2026-11-23T10:00:00Z,m1,SMS,7501,eu\n2026-11-23T10:00:01Z,m1,sms,7500,eu\n"

@@ -32,6 +32,23 @@ STEPS = (
     "__main__",
     "spark.submit",  # the driver script spark-submit runs: an entry point, like __main__
 )
+# Inside the ingest step, its modules in the order a file meets them (docs/contributing.md): each imports
+# only the ones before it.
+INGEST_STEPS = (
+    "content",  # a file's bytes: decompressed, counted, hashed
+    "sources",  # the inputs named, and each file's format
+    "csv_lines",
+    "json_array",
+    "mapping",
+    "stage",  # what every reader shares
+    "csv_reader",
+    "json_reader",
+    "parquet_reader",
+    "readers",
+    "results",  # the reconciliation
+    "dedup",
+    "pipeline",  # ingest(): every file, start to end
+)
 # Every other module is a base module (errors, engine, fsio, config, privacy, vocabulary...): it
 # may import other base modules and the code dimension (the vocabulary's data), never a step after it.
 BASE_MAY_IMPORT = {"codes"}
@@ -114,6 +131,16 @@ def test_no_module_imports_a_later_step():
     graph = _graph()
     assert graph.get("reporter.ingest.pipeline")  # the walk sees imports
     assert _violations(graph) == []
+
+
+def test_ingest_modules_import_only_the_ones_before_them():
+    rank = {f"reporter.ingest.{name}": i for i, name in enumerate(INGEST_STEPS)}
+    graph = _graph()
+    assert set(rank) == {m for m in graph if m.startswith("reporter.ingest.")}, (
+        "a new module joins INGEST_STEPS"
+    )
+    later = [f"{m} imports {t}" for m in rank for t in sorted(graph[m]) if rank.get(t, -1) > rank[m]]
+    assert later == []
 
 
 def test_ingest_imports_nothing_of_the_steps_after_it():

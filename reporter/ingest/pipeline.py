@@ -1,13 +1,13 @@
 """Ingest: sources -> canonical events + quarantine, reconciled per file and in total.
 
 Every source is staged in one DuckDB pass (by its reader, readers.py); rows with a reason go to the
-quarantine, the rest to `events_all`; exact duplicates are then dropped into `events`.
+quarantine, the rest to `events_all`; exact duplicates are then dropped into `events` (dedup.py), and
+the figures reconciled (results.py).
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +18,10 @@ from reporter import privacy
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import CANONICAL_FIELDS, Config
 from reporter.engine import insert_rows, quote_literal
-from reporter.errors import ExitCode, ReconciliationError, UnreadableInputError
 from reporter.ingest import mapping, readers
-from reporter.ingest.sources import InputFinding, Source, detect, expand_inputs, unreadable_finding
+from reporter.ingest.dedup import LINE_BASE, deduplicate, stage_table
+from reporter.ingest.results import FileStats, IngestResult, reconciled
+from reporter.ingest.sources import Source, detect, expand_inputs, unreadable_finding
 
 # The canonical event, in this order. The destination is unmasked here, in memory only: every
 # writer masks it (privacy.py).
@@ -32,62 +33,12 @@ _PLAIN_SPELLINGS = sorted(
     {v for s in spellings() if " " not in s for v in (s, s.upper(), s.capitalize())}
     | {c.name for c in CHANNELS if channel_key(c.name) == c.key}
 )
-_LINE_BASE = 10**12  # events_all carries file index * base + line, so min() finds the first occurrence
-# Row hashes grouped per pass when looking for duplicates: at 100M events in one pass, the hash table
-# took RSS 1.2 GB past a 3 GB memory limit; 25M per pass stays under it.
-_DEDUP_ROWS_PER_PASS = 25_000_000
 
 
 @dataclass(frozen=True)
 class IngestOptions:
     config: Config = field(default_factory=Config)
     region: str | None = None  # --region: beats the config's default region, not a column or partition
-
-
-@dataclass
-class FileStats:
-    path: str
-    format: str
-    size: int
-    sha256: str
-    compression: str | None = None
-    webhook: bool = False
-    rows_read: int = 0
-    accepted: int = 0
-    quarantined: int = 0
-    unique: int = 0
-    duplicates: int = 0
-    whole_file: str | None = None  # reason the file was recorded whole, if it was
-
-    def reconciles(self) -> bool:
-        return (
-            self.rows_read == self.accepted + self.quarantined
-            and self.accepted == self.unique + self.duplicates
-        )
-
-
-@dataclass
-class IngestResult:
-    files: list[FileStats]
-    reasons: dict[str, int]
-    findings: list[InputFinding] = field(default_factory=list)  # what the inputs named but were not read
-
-    def check_inputs(self) -> None:
-        """Raise for an input that could not be read (after the outputs are written: see the manifest)."""
-        unreadable = [f for f in self.findings if f.unreadable]
-        if not unreadable:
-            return
-        more = f" (and {len(unreadable) - 1} more unreadable inputs)" if len(unreadable) > 1 else ""
-        error = UnreadableInputError(
-            f"{unreadable[0].path}: {unreadable[0].problem}{more}; see manifest.json"
-        )
-        if any(f.io_error for f in unreadable):
-            error.exit_code = ExitCode.IO
-        raise error
-
-    def totals(self) -> dict[str, int]:
-        keys = ("rows_read", "accepted", "quarantined", "unique", "duplicates")
-        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -197,7 +148,7 @@ class _Ingest:
             self.con.execute("SET TimeZone = 'UTC'")
 
     def _stage(self, index: int, source: Source, stats: FileStats) -> readers.Staged | None:
-        table = _stage_table(index)
+        table = stage_table(index)
         make = self.spec_maker(source)
         if source.format == "parquet":
             changed = self.schema_change(readers.parquet_schema(self.con, source))
@@ -239,7 +190,7 @@ class _Ingest:
             # recorded whole; memory, and errors in our own SQL, are the run's.
             if isinstance(exc, _RUN_ERRORS):
                 raise
-            self.con.execute(f"DROP TABLE IF EXISTS {_stage_table(index)}")
+            self.con.execute(f"DROP TABLE IF EXISTS {stage_table(index)}")
             self.quarantine_whole(stats, "unreadable_file", str(exc).splitlines()[0])
             return
         if staged is not None:
@@ -280,7 +231,7 @@ class _Ingest:
         columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
         self.stages.append(table)
         self.accepted_parts.append(
-            f"SELECT {columns}, {index} * {_LINE_BASE} + {line} AS __src, s.__c_hash AS __hash, "
+            f"SELECT {columns}, {index} * {LINE_BASE} + {line} AS __src, s.__c_hash AS __hash, "
             f"s.rowid AS __rowid FROM {table} s{skips} "
             "JOIN channel_map m ON m.text = s.__c_channel_text "
             "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
@@ -320,88 +271,6 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(row[0]) if row else 0
 
 
-def _stage_table(index: int) -> str:
-    return f"stage_{index}"
-
-
-def drop_events(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop `events` and the stage tables under it (the quarantine stays), to free their memory.
-
-    A view built over `events` by a later step must be dropped by that step first."""
-    con.execute("DROP VIEW IF EXISTS events")
-    con.execute("DROP VIEW IF EXISTS events_all")
-    con.execute("DROP TABLE IF EXISTS dup_later")
-    stages = con.execute(
-        "SELECT table_name FROM duckdb_tables() "
-        "WHERE temporary AND regexp_full_match(table_name, 'stage_[0-9]+(_skips)?')"
-    ).fetchall()
-    for (table,) in stages:
-        con.execute(f"DROP TABLE {table}")
-
-
-def _repeated_hashes(con: duckdb.DuckDBPyConnection, stages: list[str], rows: int) -> None:
-    """`dup_hashes`: the row hashes that occur more than once, the only duplicate candidates.
-
-    The stage hashed every field but the channel. Hashes are grouped in the stages themselves (a
-    superset of the accepted rows: cheaper than events_all's join, and a stray candidate is ruled
-    out by the column-by-column comparison after), in passes over hash ranges to bound memory.
-    """
-    con.execute("CREATE OR REPLACE TEMP TABLE dup_hashes (h UBIGINT)")
-    if not stages:
-        return
-    hashes = " UNION ALL ".join(f"SELECT __c_hash AS h FROM {t} WHERE __c_reason IS NULL" for t in stages)
-    passes = max(1, -(-rows // _DEDUP_ROWS_PER_PASS))
-    for i in range(passes):
-        part = f"WHERE h % {passes} = {i}" if passes > 1 else ""
-        con.execute(f"INSERT INTO dup_hashes SELECT h FROM ({hashes}) {part} GROUP BY h HAVING count(*) > 1")
-
-
-def _deduplicate(
-    con: duckdb.DuckDBPyConnection, parts: list[str], stages: list[str], files: list[FileStats]
-) -> None:
-    """`events`: every accepted event but the later copies of exact duplicates.
-
-    The stage tables stay the storage (no copy): later copies get the reason 'duplicate' in their
-    stage, which takes them out of `events`, a view. Rows are hashed while staged and only rows whose
-    hash repeats are compared column by column, so the common case costs one integer GROUP BY.
-    """
-    cols = ", ".join(EVENT_COLUMNS)
-    empty = (
-        f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src, CAST(NULL AS UBIGINT) AS __hash, "
-        "CAST(NULL AS BIGINT) AS __rowid FROM events_empty"
-    )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {' UNION ALL '.join(parts) or empty}")
-    _repeated_hashes(con, stages, sum(f.accepted for f in files))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT __src FROM events_all "
-        "WHERE __hash IN (SELECT h FROM dup_hashes)"
-    )
-    con.execute("DROP TABLE dup_hashes")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE dup_later AS SELECT __src, __rowid FROM ("
-        f"SELECT __src, __rowid, row_number() OVER (PARTITION BY {cols} ORDER BY __src) AS n "
-        "FROM events_all WHERE __src IN (SELECT __src FROM dup_candidates)) WHERE n > 1"
-    )
-    con.execute("DROP TABLE dup_candidates")
-    dropped = dict(
-        con.execute(f"SELECT __src // {_LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()
-    )
-    for index in dropped:
-        con.execute(
-            f"UPDATE {_stage_table(index)} SET __c_reason = 'duplicate' WHERE rowid IN "
-            f"(SELECT __rowid FROM dup_later WHERE __src // {_LINE_BASE} = ?)",
-            [index],
-        )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "
-        f"CAST(__src // {_LINE_BASE} AS INTEGER) AS source_index, __src % {_LINE_BASE} AS source_line, "
-        "__src AS event_src FROM events_all"
-    )
-    for index, stats in enumerate(files):
-        stats.duplicates = int(dropped.get(index, 0))
-        stats.unique = stats.accepted - stats.duplicates
-
-
 def ingest(
     con: duckdb.DuckDBPyConnection,
     inputs: list[str],
@@ -439,7 +308,7 @@ def ingest(
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
         run.load(len(files) - 1, source, stats)
-    _deduplicate(con, run.accepted_parts, run.stages, files)
+    deduplicate(con, run.accepted_parts, run.stages, files)
     result = reconciled(con, files, findings)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
@@ -447,20 +316,3 @@ def ingest(
     rows: list[list[object]] = [[i, f.path, f.sha256] for i, f in enumerate(files)]
     insert_rows(con, "ingest_files", ["source_index", "path", "sha256"], rows)
     return result
-
-
-def reconciled(
-    con: duckdb.DuckDBPyConnection, files: list[FileStats], findings: list[InputFinding]
-) -> IngestResult:
-    """The IngestResult, once every file reconciles (rows read = accepted + quarantined), with the
-    quarantine's reasons counted. Both engines end their ingest here."""
-    for stats in files:
-        if not stats.reconciles():
-            raise ReconciliationError(
-                f"{stats.path}: rows read {stats.rows_read} != accepted {stats.accepted} "
-                f"+ quarantined {stats.quarantined}"
-            )
-    reasons = Counter(
-        dict(con.execute("SELECT reason, sum(rows) FROM quarantine GROUP BY reason").fetchall())
-    )
-    return IngestResult(files, {k: int(v) for k, v in sorted(reasons.items())}, findings)

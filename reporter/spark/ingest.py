@@ -31,7 +31,7 @@ from reporter.ingest import (
     readers,
     sources,
 )
-from reporter.ingest.pipeline import reconciled
+from reporter.ingest.results import reconciled
 from reporter.ingest.sources import InputFinding
 
 # One row type for what a task returns: events (kind 'e'), quarantine rows ('q'), the file's stats ('s').

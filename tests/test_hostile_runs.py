@@ -260,3 +260,69 @@ def test_nightly_reports_a_link_out_of_its_folder_and_an_unreadable_file_as_run_
         str(link): False,
         str(b): True,
     }
+
+
+def test_an_unreadable_top_folder_is_a_finding_and_exits_66(tmp_path: Path, monkeypatch):
+    logs, other = tmp_path / "logs", good_csv(tmp_path / "other" / "b.csv")
+    good_csv(logs / "a.csv")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if isinstance(path, str | os.PathLike) and Path(path) == logs:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = invoke("run", str(logs), str(other), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 66
+    assert result.stderr == f"reporter: {logs}: cannot read: Permission denied; see manifest.json\n"
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert [(f["path"], f["unreadable"]) for f in manifest["input_findings"]] == [(str(logs), True)]
+    assert manifest["reconciliation"]["rows_read"] == 2  # b.csv, read in full
+
+
+def test_reporter_ingest_takes_the_configs_memory_limit(tmp_path: Path, monkeypatch):
+    import reporter.engine
+
+    limits = []
+    real_connect = reporter.engine.connect
+
+    def connect(*args, **kwargs):
+        limits.append(kwargs.get("memory_limit"))
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr("reporter.run.connect", connect)
+    config = tmp_path / "reporter.toml"
+    config.write_text('memory_limit = "700MB"\n')
+    logs = good_csv(tmp_path / "logs" / "a.csv")
+    result = invoke("ingest", str(logs), "--out", str(tmp_path / "out"), "--config", str(config))
+    assert result.exit_code == 0, result.stderr
+    assert limits == ["700MB"]
+    result = invoke(
+        "ingest", str(logs), "--out", str(tmp_path / "o2"), "--config", str(config), "--memory-limit", "1GB"
+    )
+    assert result.exit_code == 0 and limits == ["700MB", "1000MB"]  # the option beats the config
+
+
+@pytest.mark.parametrize("name", ["tail.csv.gz", "tail.ndjson.zst"])
+def test_a_decompressed_stream_without_line_ends_is_cut_as_line_too_long(tmp_path: Path, name):
+    import zstandard
+
+    from reporter.ingest.content import MAX_RECORD
+
+    if name.endswith(".csv.gz"):
+        head = HEADER.encode() + b"2026-11-23T10:00:00Z,m1,sms,7500\n"
+    else:
+        head = b'{"event_time": "2026-11-23T10:00:00Z", "message_id": "m1", "channel": "sms", "code": 7500}\n'
+    data = head + b"y" * (MAX_RECORD + 5)  # the rest of the stream, with no line end at all
+    path = tmp_path / "logs" / name
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(data, 1) if name.endswith(".gz") else zstandard.compress(data))
+    result = invoke("ingest", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "out" / "extracts"
+    line = 3 if name.endswith(".csv.gz") else 2
+    quarantine = duckdb.execute(f"SELECT line, reason, detail FROM '{out}/quarantine.parquet'").fetchall()
+    detail = f"a line of {MAX_RECORD + 5:,} bytes, over the maximum record size of {MAX_RECORD:,}"
+    assert quarantine == [(line, "line_too_long", detail)]
+    assert duckdb.execute(f"SELECT message_id FROM '{out}/events.parquet'").fetchall() == [("m1",)]

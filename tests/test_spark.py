@@ -130,6 +130,11 @@ def _hard_input(root: Path) -> list[str]:
             ["2026-11-24T12:00:00Z", "bad-3", "sms", "75.5", "eu", ""],
         ],
     )
+    # A tie across files: one message, same time, code and line number in two files, different
+    # regions; the later file's event is final in both engines (vocabulary.FINAL_EVENT_KEY).
+    tie = ["2026-11-24T11:30:00Z", "tie-2", "sms", "7500", "eu", "+447700900188"]
+    _write_csv(root / "tie_a.csv", [tie])
+    _write_csv(root / "tie_b.csv", [[*tie[:4], "us", tie[5]]])
     bad = [
         DATA / n for n in ("too_many_columns.csv", "invalid_json_line.ndjson", "empty.csv", "header_only.csv")
     ]
@@ -158,6 +163,9 @@ def test_hard_input_gives_the_same_outputs(spark, tmp_path, monkeypatch):
         con.execute(f"SELECT message_key, status_code FROM {messages} WHERE message_id LIKE '%-1'").fetchall()
     )
     assert by_id["late-1"] == 7500 and by_id["tie-1"] == 7203 and by_id["unk-1"] == 123456
+    for out in (duck, sp):
+        tied = f"read_parquet('{out}/extracts/messages/*/*.parquet') WHERE message_id = 'tie-2'"
+        assert con.execute(f"SELECT region, events FROM {tied}").fetchall() == [("us", 2)]
     idless = con.execute(
         f"SELECT count(*) FROM {messages} WHERE message_id IS NULL AND region = 'in'"
     ).fetchall()[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -225,3 +226,30 @@ def test_cli_engine_option_and_a_missing_input(tmp_path):
     assert "none" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["run", "x", "--out", str(tmp_path / "o"), "--engine", "flink"])
     assert result.exit_code == 64 and "flink" in result.output  # a usage error
+
+
+def test_a_nightly_spark_run_is_silent_on_success(spark, tmp_path, capfd):
+    """Nothing on stdout or stderr (the cron contract), and the JVM's own stderr is its log file."""
+    from click.testing import CliRunner
+
+    from reporter.cli import cli
+    from reporter.spark.session import jvm_log
+
+    day = tmp_path / "logs" / "2026-11-24"
+    day.mkdir(parents=True)
+    _write_csv(day / "a.csv", [["2026-11-24T09:00:00Z", "m1", "sms", "7500", "eu", "+447700900123"]])
+    config = tmp_path / "r.toml"
+    config.write_text('[engine]\nname = "spark"\nmaster = "local[2]"\n')
+    capfd.readouterr()
+    command = ["nightly", "--config", str(config), "--input", str(tmp_path / "logs" / "{date}")]
+    result = CliRunner().invoke(cli, [*command, "--reports", str(tmp_path / "r"), "--date", "2026-11-24"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert capfd.readouterr() == ("", "")  # nothing reached the file descriptors either
+    assert (
+        json.loads((tmp_path / "r" / "2026-11-24" / "manifest.json").read_text())["outcomes"]["messages"] == 1
+    )
+    # The JVM's stderr (its startup warnings, which no log setting reaches, Spark's log) is the log file.
+    log = jvm_log()
+    assert log is not None
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    assert os.readlink(f"/proc/{pid}/fd/2") == str(log)

@@ -30,7 +30,7 @@ from reporter.outcomes import (
     register_dimension,
 )
 from reporter.spark import ingest, outcomes
-from reporter.spark.session import spark_session
+from reporter.spark.session import log_note, spark_session
 from reporter.spark.write import write_messages
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def build_tables(
     try:
         return _build(spark, con, options, config, dimension, steps, expanded)
     except (PySparkException, Py4JError) as exc:
-        raise EngineError(f"the Spark job failed: {_first_line(exc)}") from exc
+        raise EngineError(f"the Spark job failed: {_first_line(exc)}{log_note()}") from exc
 
 
 def _first_line(exc: BaseException) -> str:

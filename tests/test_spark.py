@@ -59,22 +59,27 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
     return sorted(con.execute(sql).fetchall(), key=repr)
 
 
-def _assert_same(duck: Path, spark: Path) -> None:
+def _assert_same(duck: Path, spark: Path, scheme: str = "") -> None:
+    """Every extract equal; `scheme` ("file://"): Spark read URIs, DuckDB the same files' paths."""
     con = duckdb.connect()
     for name in TABLES:
         a, b = (f"read_parquet('{d}/extracts/{name}.parquet')" for d in (duck, spark))
+        star = f"* REPLACE (replace(path, '{scheme}', '') AS path)" if name == "inputs" else "*"
         assert (
             con.execute(f"DESCRIBE SELECT * FROM {a}").fetchall()
             == con.execute(f"DESCRIBE SELECT * FROM {b}").fetchall()
         ), name
-        assert _rows(con, f"SELECT * FROM {a}") == _rows(con, f"SELECT * FROM {b}"), name
+        assert _rows(con, f"SELECT * FROM {a}") == _rows(con, f"SELECT {star} FROM {b}"), name
     quarantine = (
-        "SELECT file, reason, sum(rows), count(*) "
+        "SELECT replace(file, '{}', ''), reason, sum(rows), count(*) "
         "FROM read_parquet('{}/extracts/quarantine.parquet') GROUP BY ALL"
     )
-    assert _rows(con, quarantine.format(duck)) == _rows(con, quarantine.format(spark))
-    lines = "SELECT file, line, reason, raw FROM read_parquet('{}/extracts/quarantine.parquet')"
-    assert _rows(con, lines.format(duck)) == _rows(con, lines.format(spark))  # line numbers too
+    assert _rows(con, quarantine.format("", duck)) == _rows(con, quarantine.format(scheme, spark))
+    lines = (
+        "SELECT replace(file, '{}', ''), line, reason, raw "
+        "FROM read_parquet('{}/extracts/quarantine.parquet')"
+    )
+    assert _rows(con, lines.format("", duck)) == _rows(con, lines.format(scheme, spark))  # line numbers too
     messages = "SELECT * FROM read_parquet('{}/extracts/messages/*/*.parquet', hive_partitioning = true)"
     assert (
         con.execute(f"DESCRIBE {messages.format(duck)}").fetchall()
@@ -253,3 +258,52 @@ def test_a_nightly_spark_run_is_silent_on_success(spark, tmp_path, capfd):
     assert log is not None
     pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     assert os.readlink(f"/proc/{pid}/fd/2") == str(log)
+
+
+def test_hadoop_uris_a_folder_and_a_glob(spark, tmp_path):
+    """file:// URIs go through Hadoop's FileSystem and binaryFile, as hdfs:// and s3a:// do."""
+    root = tmp_path / "in"
+    (root / "one" / "deeper").mkdir(parents=True)
+    (root / "two").mkdir()
+    _write_csv(root / "one" / "a.csv", [["2026-11-24T09:00:00Z", "m1", "sms", "7501", "eu", "+447700900123"]])
+    _write_csv(
+        root / "one" / "deeper" / "b.csv",
+        [
+            ["2026-11-24T09:00:05Z", "m1", "sms", "7500", "eu", "+447700900123"],
+            ["yesterday", "m2", "sms", "7500", "eu", ""],
+        ],
+    )
+    (root / "one" / "notes.txt").write_text("not a data file: a folder walk skips it\n")
+    shutil.copy(DATA / "reference.parquet", root / "two" / "c.parquet")
+    _write_csv(root / "two" / "d.csv", [["2026-11-24T10:00:00Z", "", "rcs", "7500", "in", "+919812345679"]])
+    (root / "two" / "e.txt").write_text("the glob does not match it\n")
+    duck, sp = tmp_path / "duckdb", tmp_path / "spark"
+    run(RunOptions((str(root / "one"), f"{root}/two/*.[cp]*"), duck))
+    uris = (f"file://{root}/one", f"file://{root}/two/*.[cp]*")
+    run(RunOptions(uris, sp, engine="spark"))
+    _assert_same(duck, sp, "file://")
+    con = duckdb.connect()
+    paths = [
+        p for (p,) in con.execute(f"SELECT path FROM read_parquet('{sp}/extracts/inputs.parquet')").fetchall()
+    ]
+    expected = [
+        f"file://{root}/{name}" for name in ("one/a.csv", "one/deeper/b.csv", "two/c.parquet", "two/d.csv")
+    ]
+    assert sorted(paths) == expected
+    quarantined = con.execute(
+        f"SELECT file, line FROM read_parquet('{sp}/extracts/quarantine.parquet')"
+    ).fetchall()
+    assert quarantined == [(f"file://{root}/one/deeper/b.csv", 3)]  # named by the URI the user gave
+
+
+def test_a_uri_naming_nothing_exits_66(spark, tmp_path):
+    from click.testing import CliRunner
+
+    from reporter.cli import cli
+
+    for uri, said in (
+        (f"file://{tmp_path}/none", "no such file or folder"),
+        (f"file://{tmp_path}/*.csv", "no files match"),
+    ):
+        result = CliRunner().invoke(cli, ["run", uri, "--out", str(tmp_path / "o"), "--engine", "spark"])
+        assert (result.exit_code, result.stderr) == (66, f"reporter: {uri}: {said}\n")

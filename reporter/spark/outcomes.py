@@ -189,11 +189,13 @@ def masked(frame: Any, hmac_key: bytes | None) -> Any:
     return frame.mapInArrow(mask_task(hmac_key), schema)
 
 
-def grouped_counts(spark: Any, con: duckdb.DuckDBPyConnection, name: str, view: str, frame: Any) -> None:
+def grouped_counts(
+    spark: Any, con: duckdb.DuckDBPyConnection, name: str, view: str, frame: Any, order: str = ""
+) -> None:
     """Run reporter/sql/NAME.sql in Spark SQL over `frame` (as VIEW); the small result becomes a
-    driver table NAME, cast to DuckDB's types (date, TIMESTAMPTZ hour)."""
+    driver table NAME, in Spark's order or `order` (DuckDB's, where the NULLs' place differs)."""
     frame.createOrReplaceTempView(view)
     table = spark.sql(pipeline_sql(name)).toArrow()
     con.register(f"{name}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow {order}")
     con.unregister(f"{name}_arrow")

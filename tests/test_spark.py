@@ -307,3 +307,19 @@ def test_a_uri_naming_nothing_exits_66(spark, tmp_path):
     ):
         result = CliRunner().invoke(cli, ["run", uri, "--out", str(tmp_path / "o"), "--engine", "spark"])
         assert (result.exit_code, result.stderr) == (66, f"reporter: {uri}: {said}\n")
+
+
+def test_a_jvm_failure_is_named_by_its_innermost_exception():
+    from reporter.spark import _first_line
+
+    message = (
+        "An error occurred while calling o85.collectToPython.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 0.0 failed"
+        " 1 times, most recent failure: Lost task 0.0 (TID 0) (executor driver): java.io.IOException:"
+        ' Cannot run program "./env/bin/python": error=2, No such file or directory\n\tat x.y(Z.java:1)'
+    )
+    assert _first_line(RuntimeError(message)) == (
+        'java.io.IOException: Cannot run program "./env/bin/python": error=2, No such file or directory'
+    )
+    python = "An error occurred\n: org.apache.spark.SparkException: Job aborted\nValueError: bad value"
+    assert _first_line(RuntimeError(python)) == "ValueError: bad value"

@@ -11,6 +11,7 @@ the warehouse and the manifest with the same code as on DuckDB. Requires `pip in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -65,7 +66,17 @@ def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     # A Python error in a task comes back inside the JVM's message: its last line says what it was.
     errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
-    return (errors[-1] if errors else lines[0] if lines else type(exc).__name__)[:300]
+    if errors:
+        return errors[-1][:300]
+    # A JVM failure: "...SparkException: Job aborted ...: java.io.IOException: Cannot run ...": the innermost.
+    for line in lines:
+        named = list(_NAMED_ERROR.finditer(line))
+        if named:
+            return line[named[-1].start() :][:300]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+_NAMED_ERROR = re.compile(r"[\w.$]+(?:Error|Exception): ")
 
 
 def _build(

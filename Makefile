@@ -38,9 +38,11 @@ bench-same-work: $(STAMP)
 	$(BIN)/python bench/bench_run.py --rounds 3 --sides same_work,run --ingest '' \
 		--only parquet-10000000,parquet-20000000,csv-10000000,ndjson-10000000,parquet-100000000@3GB
 
-# The Spark row alone: reporter run on DuckDB and on Spark local[2], 10M events (bench/RESULTS-spark.md).
+# The Spark row alone: reporter run on DuckDB and on Spark local[2], 10M events (bench/RESULTS-spark.md);
+# a small check: make bench-spark SPARK_BENCH_ARGS="--events 200000"
+SPARK_BENCH_ARGS ?=
 bench-spark: $(STAMP)
-	$(BIN)/python bench/bench_spark.py
+	$(BIN)/python bench/bench_spark.py $(SPARK_BENCH_ARGS)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py

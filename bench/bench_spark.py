@@ -1,7 +1,8 @@
 """`reporter run` on DuckDB and on Spark (local[2]) over the same input; writes bench/RESULTS-spark.md.
 
     python bench/bench_spark.py                         # /work/gen/10m.parquet, else 10M events generated
-    python bench/bench_spark.py --input big/ --events 1000000 --no-write
+    python bench/bench_spark.py --events 200000         # a small check (generated, then reused)
+    python bench/bench_spark.py --input big/ --no-write
 
 Each engine runs as its own process (`reporter run --engine ...`); wall seconds and the peak RSS of
 the whole process tree (Python, the Spark JVM and its Python workers) are sampled from /proc. The
@@ -87,9 +88,10 @@ def main() -> None:
             rows.append(f"| {label} | {source} | {seconds:.1f} | {peak / 1e9:.2f} | {code} |")
             print(rows[-1], flush=True)
     if not args.no_write:
+        command_line = " ".join(["python bench/bench_spark.py", *sys.argv[1:]])
         header = (
             f"# reporter run: DuckDB and Spark side by side\n\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, "
-            f"{os.cpu_count()} cores, `python bench/bench_spark.py`\n\n"
+            f"{os.cpu_count()} cores, `{command_line}`\n\n"
             "| engine | input | seconds | peak RSS GB (process tree) | exit |\n|---|---|---|---|---|\n"
         )
         (HERE / "RESULTS-spark.md").write_text(header + "\n".join(rows) + "\n")

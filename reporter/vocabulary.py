@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 
 # A message's final status is its highest-ranked event (DESIGN.md §4); ties go to the latest
-# event_time, then the higher code, then the later input line (FINAL_EVENT_ORDER).
+# event_time, then the higher code, then the later input line, then the later input file
+# (FINAL_EVENT_KEY, final_event_key_sql).
 STATUS_RANK: dict[str, int] = {
     "read": 5,
     "delivered": 4,
@@ -24,7 +25,15 @@ STATUS_RANK: dict[str, int] = {
 }
 STATUS_CLASSES: tuple[str, ...] = tuple(STATUS_RANK)
 FAILURE_CLASSES: tuple[str, ...] = ("failed", "undelivered")  # a failure is a final status of these
-FINAL_EVENT_ORDER: tuple[str, ...] = ("status_rank", "event_time", "status_code", "source_line")
+# The final event's order key: each field clamped to [0, 2**bits) (event_time in microseconds since
+# 1970, so up to 2112), compared in this order, then source_index. DuckDB packs the clamped fields
+# into one HUGEINT (cheap to compare), Spark compares them as a struct: the same order either way.
+FINAL_EVENT_KEY: tuple[tuple[str, int], ...] = (
+    ("status_rank", 3),
+    ("event_time", 52),
+    ("status_code", 24),
+    ("source_line", 40),
+)
 # Regions the SMS codes of the US/Canada table belong to; seen elsewhere they are out of region.
 US_CA_REGIONS: tuple[str, ...] = ("us", "ca")
 US_CA_SCOPE = "us+ca"
@@ -66,11 +75,28 @@ def out_of_region_sql(region_scope: str, region: str) -> str:
     return f"({region_scope} = '{US_CA_SCOPE}' AND {region} NOT IN {sql_list(US_CA_REGIONS)})"
 
 
+def final_event_key_sql(dialect: str) -> str:
+    """The order key of a message's events (FINAL_EVENT_KEY) for `dialect` ("duckdb" or "spark")."""
+    micros = {"duckdb": "epoch_us(event_time)", "spark": "unix_micros(event_time)"}[dialect]
+    fields = [
+        (f"least(greatest({micros if name == 'event_time' else name}, 0), {2**bits - 1})", bits)
+        for name, bits in FINAL_EVENT_KEY
+    ]
+    if dialect == "spark":
+        return f"struct({', '.join(field for field, _ in fields)}, source_index)"
+    shift, packed = 0, []
+    for field, bits in reversed(fields):
+        packed.append(f"(CAST({field} AS HUGEINT) << {shift})")
+        shift += bits
+    return f"struct_pack(k := {' + '.join(reversed(packed))}, s := source_index)"
+
+
 _SNIPPETS: dict[str, Callable[..., str]] = {
     "status_rank": status_rank_sql,
     "is_failure": is_failure_sql,
     "destination_prefix": destination_prefix_sql,
     "out_of_region": out_of_region_sql,
+    "final_event_key": final_event_key_sql,
 }
 _LISTS = {"failure_classes": FAILURE_CLASSES, "phone_channels": PHONE_CHANNELS}
 _MARKER = re.compile(r"\{\{\s*(\w+)(?:\(([^)]*)\))?\s*\}\}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -58,22 +59,27 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
     return sorted(con.execute(sql).fetchall(), key=repr)
 
 
-def _assert_same(duck: Path, spark: Path) -> None:
+def _assert_same(duck: Path, spark: Path, scheme: str = "") -> None:
+    """Every extract equal; `scheme` ("file://"): Spark read URIs, DuckDB the same files' paths."""
     con = duckdb.connect()
     for name in TABLES:
         a, b = (f"read_parquet('{d}/extracts/{name}.parquet')" for d in (duck, spark))
+        star = f"* REPLACE (replace(path, '{scheme}', '') AS path)" if name == "inputs" else "*"
         assert (
             con.execute(f"DESCRIBE SELECT * FROM {a}").fetchall()
             == con.execute(f"DESCRIBE SELECT * FROM {b}").fetchall()
         ), name
-        assert _rows(con, f"SELECT * FROM {a}") == _rows(con, f"SELECT * FROM {b}"), name
+        assert _rows(con, f"SELECT * FROM {a}") == _rows(con, f"SELECT {star} FROM {b}"), name
     quarantine = (
-        "SELECT file, reason, sum(rows), count(*) "
+        "SELECT replace(file, '{}', ''), reason, sum(rows), count(*) "
         "FROM read_parquet('{}/extracts/quarantine.parquet') GROUP BY ALL"
     )
-    assert _rows(con, quarantine.format(duck)) == _rows(con, quarantine.format(spark))
-    lines = "SELECT file, line, reason, raw FROM read_parquet('{}/extracts/quarantine.parquet')"
-    assert _rows(con, lines.format(duck)) == _rows(con, lines.format(spark))  # line numbers too
+    assert _rows(con, quarantine.format("", duck)) == _rows(con, quarantine.format(scheme, spark))
+    lines = (
+        "SELECT replace(file, '{}', ''), line, reason, raw "
+        "FROM read_parquet('{}/extracts/quarantine.parquet')"
+    )
+    assert _rows(con, lines.format("", duck)) == _rows(con, lines.format(scheme, spark))  # line numbers too
     messages = "SELECT * FROM read_parquet('{}/extracts/messages/*/*.parquet', hive_partitioning = true)"
     assert (
         con.execute(f"DESCRIBE {messages.format(duck)}").fetchall()
@@ -130,6 +136,11 @@ def _hard_input(root: Path) -> list[str]:
             ["2026-11-24T12:00:00Z", "bad-3", "sms", "75.5", "eu", ""],
         ],
     )
+    # A tie across files: one message, same time, code and line number in two files, different
+    # regions; the later file's event is final in both engines (vocabulary.FINAL_EVENT_KEY).
+    tie = ["2026-11-24T11:30:00Z", "tie-2", "sms", "7500", "eu", "+447700900188"]
+    _write_csv(root / "tie_a.csv", [tie])
+    _write_csv(root / "tie_b.csv", [[*tie[:4], "us", tie[5]]])
     bad = [
         DATA / n for n in ("too_many_columns.csv", "invalid_json_line.ndjson", "empty.csv", "header_only.csv")
     ]
@@ -158,6 +169,9 @@ def test_hard_input_gives_the_same_outputs(spark, tmp_path, monkeypatch):
         con.execute(f"SELECT message_key, status_code FROM {messages} WHERE message_id LIKE '%-1'").fetchall()
     )
     assert by_id["late-1"] == 7500 and by_id["tie-1"] == 7203 and by_id["unk-1"] == 123456
+    for out in (duck, sp):
+        tied = f"read_parquet('{out}/extracts/messages/*/*.parquet') WHERE message_id = 'tie-2'"
+        assert con.execute(f"SELECT region, events FROM {tied}").fetchall() == [("us", 2)]
     idless = con.execute(
         f"SELECT count(*) FROM {messages} WHERE message_id IS NULL AND region = 'in'"
     ).fetchall()[0]
@@ -217,3 +231,96 @@ def test_cli_engine_option_and_a_missing_input(tmp_path):
     assert "none" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["run", "x", "--out", str(tmp_path / "o"), "--engine", "flink"])
     assert result.exit_code == 64 and "flink" in result.output  # a usage error
+
+
+def test_a_nightly_spark_run_is_silent_on_success(spark, tmp_path, capfd):
+    """Nothing on stdout or stderr (the cron contract), and the JVM's own stderr is its log file."""
+    from click.testing import CliRunner
+
+    from reporter.cli import cli
+    from reporter.spark.session import jvm_log
+
+    day = tmp_path / "logs" / "2026-11-24"
+    day.mkdir(parents=True)
+    _write_csv(day / "a.csv", [["2026-11-24T09:00:00Z", "m1", "sms", "7500", "eu", "+447700900123"]])
+    config = tmp_path / "r.toml"
+    config.write_text('[engine]\nname = "spark"\nmaster = "local[2]"\n')
+    capfd.readouterr()
+    command = ["nightly", "--config", str(config), "--input", str(tmp_path / "logs" / "{date}")]
+    result = CliRunner().invoke(cli, [*command, "--reports", str(tmp_path / "r"), "--date", "2026-11-24"])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert capfd.readouterr() == ("", "")  # nothing reached the file descriptors either
+    assert (
+        json.loads((tmp_path / "r" / "2026-11-24" / "manifest.json").read_text())["outcomes"]["messages"] == 1
+    )
+    # The JVM's stderr (its startup warnings, which no log setting reaches, Spark's log) is the log file.
+    log = jvm_log()
+    assert log is not None
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    assert os.readlink(f"/proc/{pid}/fd/2") == str(log)
+
+
+def test_hadoop_uris_a_folder_and_a_glob(spark, tmp_path):
+    """file:// URIs go through Hadoop's FileSystem and binaryFile, as hdfs:// and s3a:// do."""
+    root = tmp_path / "in"
+    (root / "one" / "deeper").mkdir(parents=True)
+    (root / "two").mkdir()
+    _write_csv(root / "one" / "a.csv", [["2026-11-24T09:00:00Z", "m1", "sms", "7501", "eu", "+447700900123"]])
+    _write_csv(
+        root / "one" / "deeper" / "b.csv",
+        [
+            ["2026-11-24T09:00:05Z", "m1", "sms", "7500", "eu", "+447700900123"],
+            ["yesterday", "m2", "sms", "7500", "eu", ""],
+        ],
+    )
+    (root / "one" / "notes.md").write_text("not a data file: a folder walk skips it\n")
+    shutil.copy(DATA / "reference.parquet", root / "two" / "c.parquet")
+    _write_csv(root / "two" / "d.csv", [["2026-11-24T10:00:00Z", "", "rcs", "7500", "in", "+919812345679"]])
+    (root / "two" / "e.md").write_text("the glob does not match it\n")
+    duck, sp = tmp_path / "duckdb", tmp_path / "spark"
+    run(RunOptions((str(root / "one"), f"{root}/two/*.[cp]*"), duck))
+    uris = (f"file://{root}/one", f"file://{root}/two/*.[cp]*")
+    run(RunOptions(uris, sp, engine="spark"))
+    _assert_same(duck, sp, "file://")
+    con = duckdb.connect()
+    paths = [
+        p for (p,) in con.execute(f"SELECT path FROM read_parquet('{sp}/extracts/inputs.parquet')").fetchall()
+    ]
+    expected = [
+        f"file://{root}/{name}" for name in ("one/a.csv", "one/deeper/b.csv", "two/c.parquet", "two/d.csv")
+    ]
+    assert sorted(paths) == expected
+    quarantined = con.execute(
+        f"SELECT file, line FROM read_parquet('{sp}/extracts/quarantine.parquet')"
+    ).fetchall()
+    assert (f"file://{root}/one/deeper/b.csv", 3) in quarantined  # named by the URI the user gave
+    assert all(file.startswith(f"file://{root}/") for file, _ in quarantined)
+
+
+def test_a_uri_naming_nothing_exits_66(spark, tmp_path):
+    from click.testing import CliRunner
+
+    from reporter.cli import cli
+
+    for uri, said in (
+        (f"file://{tmp_path}/none", "no such file or folder"),
+        (f"file://{tmp_path}/*.csv", "no files match"),
+    ):
+        result = CliRunner().invoke(cli, ["run", uri, "--out", str(tmp_path / "o"), "--engine", "spark"])
+        assert (result.exit_code, result.stderr) == (66, f"reporter: {uri}: {said}\n")
+
+
+def test_a_jvm_failure_is_named_by_its_innermost_exception():
+    from reporter.spark import _first_line
+
+    message = (
+        "An error occurred while calling o85.collectToPython.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 0.0 failed"
+        " 1 times, most recent failure: Lost task 0.0 (TID 0) (executor driver): java.io.IOException:"
+        ' Cannot run program "./env/bin/python": error=2, No such file or directory\n\tat x.y(Z.java:1)'
+    )
+    assert _first_line(RuntimeError(message)) == (
+        'java.io.IOException: Cannot run program "./env/bin/python": error=2, No such file or directory'
+    )
+    python = "An error occurred\n: org.apache.spark.SparkException: Job aborted\nValueError: bad value"
+    assert _first_line(RuntimeError(python)) == "ValueError: bad value"

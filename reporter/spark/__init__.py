@@ -10,6 +10,8 @@ the warehouse and the manifest with the same code as on DuckDB. Requires `pip in
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -29,8 +31,8 @@ from reporter.outcomes import (
     pipeline_sql,
     register_dimension,
 )
-from reporter.spark import ingest, outcomes
-from reporter.spark.session import spark_session
+from reporter.spark import ingest, inputs, outcomes
+from reporter.spark.session import log_note, spark_session
 from reporter.spark.write import write_messages
 
 if TYPE_CHECKING:
@@ -46,22 +48,35 @@ def build_tables(
 
     A failed Spark job is one line (EngineError, exit 69) naming its first cause, not a JVM trace.
     """
-    expanded = expand_inputs(list(options.inputs))  # a missing input exits 66 before Spark starts
+    local, uris = inputs.split_inputs(list(options.inputs))
+    # A missing local input exits 66 before Spark starts; a URI is listed by Spark's Hadoop FileSystem.
+    expanded = expand_inputs(local) if local else Inputs([], [])
     spark = spark_session(config.engine, options.master, config.timezone)
+    remote = inputs.list_uris(spark, uris)
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     try:
-        return _build(spark, con, options, config, dimension, steps, expanded)
+        return _build(spark, con, options, config, dimension, steps, (expanded, remote))
     except (PySparkException, Py4JError) as exc:
-        raise EngineError(f"the Spark job failed: {_first_line(exc)}") from exc
+        raise EngineError(f"the Spark job failed: {_first_line(exc)}{log_note()}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     # A Python error in a task comes back inside the JVM's message: its last line says what it was.
     errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
-    return (errors[-1] if errors else lines[0] if lines else type(exc).__name__)[:300]
+    if errors:
+        return errors[-1][:300]
+    # A JVM failure: "...SparkException: Job aborted ...: java.io.IOException: Cannot run ...": the innermost.
+    for line in lines:
+        named = list(_NAMED_ERROR.finditer(line))
+        if named:
+            return line[named[-1].start() :][:300]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
+_NAMED_ERROR = re.compile(r"[\w.$]+(?:Error|Exception): ")
 
 
 def _build(
@@ -71,10 +86,11 @@ def _build(
     config: Config,
     dimension: Dimension,
     steps: Steps,
-    expanded: Inputs,
+    files_named: tuple[Inputs, list[inputs.RemoteFile]],
 ) -> tuple[IngestResult, OutcomeCounts]:
     ingest_options = IngestOptions(config, options.region)
-    rows = ingest.read_files(spark, expanded.files, ingest_options, TASK_MEMORY)
+    expanded, remote = files_named
+    rows = ingest.read_files(spark, expanded.files, remote, ingest_options, TASK_MEMORY)
     files, changed = ingest.file_stats(con, rows, ingest_options, expanded.findings)
     ingest.quarantine_table(con, rows, files, changed)
     events = ingest.deduplicate(rows, files, changed).persist()
@@ -96,7 +112,7 @@ def _build(
     outcomes.grouped_counts(spark, con, "message_groups", "message_rows", public)
     rows.unpersist()
     counts = _counts(con, public, options)
-    _summaries(con, public, options, config)
+    _summaries(spark, con, public, options, config, counts.messages)
     steps.done("outcomes")
     write_messages(public, options)
     public.unpersist()
@@ -128,33 +144,49 @@ def _counts(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions) 
     return OutcomeCounts(events, inside, found - inside)
 
 
-# What delivery_times.sql and by_carrier.sql read of each message.
-_SUMMARY_COLUMNS = (
-    "date", "channel", "region", "first_event_at", "first_delivered_at", "last_event_at",
-    "status_class", "is_failure", "destination_country", "carrier",
-)  # fmt: skip
-
-
-def _summaries(con: duckdb.DuckDBPyConnection, messages: Any, options: RunOptions, config: Config) -> None:
-    """delivery_times and by_carrier, by the DuckDB path's own SQL on the driver.
-
-    They need per-message values (exact quantiles), so the period's messages come to the driver as a
-    narrow Arrow table (10 columns): fine for a machine's worth of messages, the part to move into
-    Spark first when runs outgrow the driver.
-    """
+def _summaries(
+    spark: Any,
+    con: duckdb.DuckDBPyConnection,
+    messages: Any,
+    options: RunOptions,
+    config: Config,
+    inside: int,
+) -> None:
+    """delivery_times and by_carrier: their SQL (reporter/sql) run in Spark SQL over the period's
+    messages; only the aggregates come to the driver. `inside`: the period's messages (reconciled)."""
     from pyspark.sql import functions as F
 
-    as_of = messages.agg(F.max("last_event_at")).collect()[0][0]  # the whole input, as on DuckDB
+    # The whole input's latest event, as on DuckDB (in microseconds: no time zone on the way).
+    as_of = messages.agg(F.max(F.unix_micros("last_event_at"))).collect()[0][0]
     kept = messages
     if options.start:
         kept = kept.where(F.col("date") >= F.lit(options.start))
     if options.end:
         kept = kept.where(F.col("date") <= F.lit(options.end))
-    con.register("message_rows_arrow", kept.select(*_SUMMARY_COLUMNS).toArrow())
-    con.execute("CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * FROM message_rows_arrow")
-    con.unregister("message_rows_arrow")
-    build_message_summaries(con, as_of, config.delivery.receipt_timeout_minutes)
-    con.execute("DROP TABLE message_rows")
+    if not inside:  # Spark's GROUPING SETS give no grand total over no rows: DuckDB's SQL, as ever
+        con.register("message_rows_arrow", kept.limit(0).toArrow())
+        con.execute("CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * FROM message_rows_arrow")
+        con.unregister("message_rows_arrow")
+        latest = None if as_of is None else dt.datetime.fromtimestamp(as_of / 1e6, dt.UTC)
+        build_message_summaries(con, latest, config.delivery.receipt_timeout_minutes)
+        con.execute("DROP TABLE message_rows")
+        return
+    # delivery_seconds.sql's two columns (DuckDB's epoch_us and $params are not Spark SQL).
+    cutoff = F.timestamp_micros(F.lit(as_of - config.delivery.receipt_timeout_minutes * 60_000_000))
+    seconds = kept.select(
+        "date",
+        "channel",
+        "region",
+        ((F.unix_micros("first_delivered_at") - F.unix_micros("first_event_at")) / 1e6).alias("seconds"),
+        (F.col("status_class").isin("submitted", "queued") & (F.col("first_event_at") < cutoff)).alias(
+            "without_receipt"
+        ),
+    )
+    outcomes.grouped_counts(spark, con, "delivery_times", "delivery_seconds", seconds)
+    outcomes.grouped_counts(spark, con, "by_carrier", "message_rows", kept, "ORDER BY ALL")
+    counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM delivery_times WHERE level = 'all'")
+    if counted != inside:
+        raise ReconciliationError(f"delivery_times holds {counted} messages, not every message")
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

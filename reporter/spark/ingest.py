@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from reporter.engine import connect
 from reporter.ingest import (
@@ -33,6 +34,7 @@ from reporter.ingest import (
 )
 from reporter.ingest.results import reconciled
 from reporter.ingest.sources import InputFinding
+from reporter.spark.inputs import RemoteFile, local_name
 
 # One row type for what a task returns: events (kind 'e'), quarantine rows ('q'), the file's stats ('s').
 _STRING_EVENT_COLUMNS = [c for c in EVENT_COLUMNS if c not in ("event_time", "status_code")]
@@ -65,25 +67,30 @@ def _task_sql(index: int) -> str:
     )
 
 
-def ingest_one(index: int, path: str, options: IngestOptions, memory: str) -> Iterator[pa.RecordBatch]:
+def ingest_one(
+    index: int, path: str, options: IngestOptions, memory: str, name: str | None = None
+) -> Iterator[pa.RecordBatch]:
     """Run reporter's ingest on one file; yield its events, quarantine rows and stats (last).
 
     The stats row's q_detail is JSON: the file's FileStats (None when the file could not even be
     opened: then a finding says why), the findings, and the Parquet schema for the run-wide check.
+    `name`: what outputs call the file when `path` is a task-local copy of it (a URI's file).
     """
     spill = Path(tempfile.mkdtemp(prefix="reporter-spark-"))
     con = connect(memory_limit=memory, threads=1, temp_directory=spill)
+    renamed = _renamer(path, name)
     try:
         result = ingest(con, [path], options)
         reader = con.sql(_task_sql(index)).to_arrow_reader(_BATCH_ROWS)
         for batch in reader:
             yield pa.RecordBatch.from_arrays(
-                [batch.column(i).cast(f.type) for i, f in enumerate(TASK_SCHEMA)], schema=TASK_SCHEMA
+                [renamed(f.name, batch.column(i).cast(f.type)) for i, f in enumerate(TASK_SCHEMA)],
+                schema=TASK_SCHEMA,
             )
         file = result.files[0] if result.files else None
         stats = {
-            "stats": asdict(file) if file else None,
-            "findings": [asdict(f) for f in result.findings],
+            "stats": asdict(file) | {"path": name or path} if file else None,
+            "findings": [_named(asdict(f), path, name) for f in result.findings],
             "parquet_schema": _parquet_schema(con, file) if file else None,
         }
         row = {f.name: [None] for f in TASK_SCHEMA} | {
@@ -95,6 +102,23 @@ def ingest_one(index: int, path: str, options: IngestOptions, memory: str) -> It
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+def _named(finding: dict[str, Any], path: str, name: str | None) -> dict[str, Any]:
+    if name is None:
+        return finding
+    return finding | {"path": name, "problem": finding["problem"].replace(path, name)}
+
+
+def _renamer(path: str, name: str | None) -> Any:
+    """(column name, array) -> array with the local copy's path replaced by `name` in q_file, q_detail."""
+
+    def rename(column: str, array: pa.Array) -> pa.Array:
+        if name is None or column not in ("q_file", "q_detail"):
+            return array
+        return pc.replace_substring(array, path, name)
+
+    return rename
 
 
 def _parquet_schema(con: duckdb.DuckDBPyConnection, stats: FileStats) -> dict[str, str] | None:
@@ -118,15 +142,42 @@ def task(options: IngestOptions, memory: str) -> Any:
     return run
 
 
-def read_files(spark: Any, paths: list[Path], options: IngestOptions, memory: str) -> Any:
-    """Every file through `ingest_one`, one task per file; the result is persisted (it is read thrice)."""
+def remote_task(options: IngestOptions, memory: str, files: dict[str, tuple[int, str]]) -> Any:
+    """mapInArrow over binaryFile's (path, content) rows: each file copied to a task-local folder
+    (its name kept: the suffixes tell the format), ingested there, named as the user named it."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for row, uri in enumerate(batch["path"].to_pylist()):
+                index, name = files[uri]
+                folder = Path(tempfile.mkdtemp(prefix="reporter-spark-input-"))
+                try:
+                    local = folder / local_name(name)
+                    local.write_bytes(batch["content"][row].as_buffer())
+                    yield from ingest_one(index, str(local), options, memory, name)
+                finally:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    return run
+
+
+def read_files(
+    spark: Any, paths: list[Path], remote: list[RemoteFile], options: IngestOptions, memory: str
+) -> Any:
+    """Every file through `ingest_one`, one task per local file (a URI's files: as binaryFile splits
+    them); the result is persisted (it is read thrice). Remote files are numbered after local ones."""
     from pyspark import StorageLevel
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    schema = from_arrow_schema(TASK_SCHEMA)
     listed = [(i, str(p)) for i, p in enumerate(paths)]
     # parallelize slices a list evenly: one file per task (a hash repartition would pair some up).
     files = spark.sparkContext.parallelize(listed, max(len(listed), 1)).toDF("source_index INT, path STRING")
-    rows = files.mapInArrow(task(options, memory), from_arrow_schema(TASK_SCHEMA))
+    rows = files.mapInArrow(task(options, memory), schema)
+    if remote:
+        numbered = {f.uri: (len(paths) + i, f.name) for i, f in enumerate(remote)}
+        content = spark.read.format("binaryFile").load([f.uri for f in remote]).select("path", "content")
+        rows = rows.unionByName(content.mapInArrow(remote_task(options, memory, numbered), schema))
     return rows.persist(StorageLevel.MEMORY_AND_DISK)
 
 

@@ -4,8 +4,8 @@ What each rule comes from (none is a second copy):
 - the code lookup is reporter/sql/code_lookup.sql itself, run by DuckDB on the driver over the
   distinct (channel, code) pairs Spark found (a few hundred rows), then broadcast;
 - ranks, failure classes, phone channels and the out-of-region flag are reporter/vocabulary.py's
-  snippets, which Spark SQL reads as DuckDB does; the final event is the greatest
-  (vocabulary.FINAL_EVENT_ORDER) of each message, after a shuffle by message key;
+  snippets, which Spark SQL reads as DuckDB does; the final event is the one with the greatest
+  order key (vocabulary.final_event_key_sql) of each message, after a shuffle by message key;
 - event_groups.sql and message_groups.sql run as they are in Spark SQL;
 - masking and the keyed hash are privacy.public, run by DuckDB in each task on Arrow batches.
 """
@@ -89,9 +89,9 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
     """One row per message, messages.sql's columns plus `first_src` (for the sort), unmasked."""
     from pyspark.sql import functions as F
 
-    # Compared field by field: the order keys first, then the input file (a last, stable tie-break).
-    keys = [F.col(c).alias(f"k{i}") for i, c in enumerate((*vocabulary.FINAL_EVENT_ORDER, "source_index"))]
-    rank = F.struct(*keys, *[F.col(c).alias(f"f_{c}") for c in (*_FINAL_FIELDS, "event_time")])
+    # The order key messages.sql packs (vocabulary.FINAL_EVENT_KEY), here compared field by field.
+    key = F.expr(vocabulary.final_event_key_sql("spark"))
+    fields = F.struct(*[F.col(c).alias(f"f_{c}") for c in (*_FINAL_FIELDS, "event_time")])
     keyed = enriched.join(F.broadcast(files), "source_index").withColumn(
         "message_key",
         F.coalesce(
@@ -102,7 +102,7 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
         ),
     )
     grouped = keyed.groupBy("message_key").agg(
-        F.max(rank).alias("final"),
+        F.max_by(fields, key).alias("final"),
         F.min(F.struct("source_index", "source_line")).alias("first_src"),
         F.min("event_time").alias("first_event_at"),
         F.max("event_time").alias("last_event_at"),
@@ -189,11 +189,13 @@ def masked(frame: Any, hmac_key: bytes | None) -> Any:
     return frame.mapInArrow(mask_task(hmac_key), schema)
 
 
-def grouped_counts(spark: Any, con: duckdb.DuckDBPyConnection, name: str, view: str, frame: Any) -> None:
+def grouped_counts(
+    spark: Any, con: duckdb.DuckDBPyConnection, name: str, view: str, frame: Any, order: str = ""
+) -> None:
     """Run reporter/sql/NAME.sql in Spark SQL over `frame` (as VIEW); the small result becomes a
-    driver table NAME, cast to DuckDB's types (date, TIMESTAMPTZ hour)."""
+    driver table NAME, in Spark's order or `order` (DuckDB's, where the NULLs' place differs)."""
     frame.createOrReplaceTempView(view)
     table = spark.sql(pipeline_sql(name)).toArrow()
     con.register(f"{name}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow {order}")
     con.unregister(f"{name}_arrow")

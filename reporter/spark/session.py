@@ -1,9 +1,20 @@
-"""The SparkSession a run uses: the master, the config's extra conf, and the settings outputs rely on."""
+"""The SparkSession a run uses: the master, the config's extra conf, and the settings outputs rely on.
+
+A run is silent on success, as a cron job must be: the driver JVM this process starts writes its
+stderr (the JVM's own startup warnings, which no log setting reaches, and Spark's log, errors only by
+reporter/spark/log4j2.properties) to a log file, removed at exit unless a Spark error named it.
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from reporter.config import EngineConfig
@@ -24,11 +35,14 @@ DEFAULT_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",  # a cron run prints nothing on success
 }
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+_jvm_log: dict[str, Path] = {}  # "path": the log of the JVM this process started; "kept": not removed
 
 
 def spark_session(engine: EngineConfig, master: str | None, timezone: str) -> Any:
     """A SparkSession (getOrCreate: under spark-submit, the one it made), in the config's time zone."""
     try:
+        from pyspark import SparkContext
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise EngineError("the spark engine needs pyspark: pip install 'reporter[spark]'") from exc
@@ -36,9 +50,10 @@ def spark_session(engine: EngineConfig, master: str | None, timezone: str) -> An
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("reporter")
     url = master or engine.master
+    submitted = bool(os.environ.get("PYSPARK_GATEWAY_PORT"))  # spark-submit started the JVM
     if url:
         builder = builder.master(url)
-    elif not os.environ.get("PYSPARK_GATEWAY_PORT"):
+    elif not submitted:
         builder = builder.master(LOCAL_MASTER)  # not under spark-submit (which sets the master): local
     for key, value in {
         **DEFAULT_CONF,
@@ -47,10 +62,64 @@ def spark_session(engine: EngineConfig, master: str | None, timezone: str) -> An
         "spark.sql.session.timeZone": timezone,
     }.items():
         builder = builder.config(key, value)
+    builder = builder.config(JAVA_OPTIONS, _java_options(engine.conf.get(JAVA_OPTIONS, "")))
+    starts_jvm = not submitted and SparkContext._active_spark_context is None
     try:
-        spark = builder.getOrCreate()
+        with _stderr_to_log() if starts_jvm else _unchanged():
+            spark = builder.getOrCreate()
     except Exception as exc:  # Java missing, a bad master URL...: one line, not a JVM trace
-        raise EngineError(f"Spark did not start ({url or LOCAL_MASTER}): {str(exc).splitlines()[0]}") from exc
+        raise EngineError(
+            f"Spark did not start ({url or LOCAL_MASTER}): {str(exc).splitlines()[0]}{log_note()}"
+        ) from exc
     spark.sparkContext.setLogLevel("ERROR")
     spark.conf.set("spark.sql.session.timeZone", timezone)
     return spark
+
+
+def _java_options(configured: str) -> str:
+    """The config's driver Java options, then the log4j2 file that keeps Spark's log to errors."""
+    log4j = resources.files("reporter.spark").joinpath("log4j2.properties")
+    return f"{configured} -Dlog4j2.configurationFile={log4j}".strip()
+
+
+@contextmanager
+def _stderr_to_log() -> Iterator[None]:
+    """Start the JVM with its stderr (fd 2, which it inherits) on a log file; ours is restored after."""
+    fd, name = tempfile.mkstemp(prefix="reporter-spark-", suffix=".log")
+    _jvm_log["path"] = Path(name)
+    atexit.register(_remove_log)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextmanager
+def _unchanged() -> Iterator[None]:
+    yield
+
+
+def log_note() -> str:
+    """' (Spark's log: PATH)' for an error message, and that log is kept; '' when there is none."""
+    path = _jvm_log.get("path")
+    if path is None:
+        return ""
+    _jvm_log["kept"] = path
+    return f" (Spark's log: {path})"
+
+
+def jvm_log() -> Path | None:
+    """The file the driver JVM this process started writes its stderr to (None under spark-submit)."""
+    return _jvm_log.get("path")
+
+
+def _remove_log() -> None:
+    path = _jvm_log.get("path")
+    if path is not None and "kept" not in _jvm_log:
+        with suppress(OSError):
+            path.unlink()

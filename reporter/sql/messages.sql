@@ -1,10 +1,11 @@
 -- One row per message (`message_base`, internal: the destination is still in clear here): its final
 -- status is its highest-ranked event (read 5, delivered 4, failed/undelivered 3, submitted 2,
 -- queued 1, unknown 0), ties to the latest event_time, then the higher code, then the input line,
--- so the winner never depends on thread timing. An event without a message_id is its own message.
--- One GROUP BY: the ordering key packs (rank, time in microseconds, code, line) into one HUGEINT,
--- cheaper to compare than a struct, and arg_max carries the final event's fields in a struct; a
--- join back to the events cost about 7 s more at 20M events. Unsorted: each writer orders by
+-- then the input file, so the winner never depends on thread timing. An event without a message_id
+-- is its own message. One GROUP BY: the ordering key (vocabulary.FINAL_EVENT_KEY, the Spark path
+-- renders the same) packs (rank, time in microseconds, code, line) into one HUGEINT beside the file
+-- index, cheaper to compare than a struct of five, and arg_max carries the final event's fields
+-- in a struct; a join back to the events cost about 7 s more at 20M events. Unsorted: each writer orders by
 -- first_src (the input position of the message's first event), see extracts.write_messages.
 WITH with_id AS (
     SELECT
@@ -12,10 +13,7 @@ WITH with_id AS (
         message_id,  -- the group's key: not carried again in the final event's struct
         arg_max(
             struct_pack(channel, region, event_time, status_code, destination, sender, tenant, carrier),
-            (CAST(status_rank AS HUGEINT) << 116)
-            + (CAST(greatest(epoch_us(event_time), 0) AS HUGEINT) << 64)
-            + (CAST(least(status_code, 16777215) AS HUGEINT) << 40)
-            + least(source_line, 1099511627775)
+            {{ final_event_key(duckdb) }}
         ) AS f,
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,

@@ -35,23 +35,7 @@ from typing import Any
 from reporter.alerts import AlertRule, load_rules
 from reporter.engine import memory_limit
 from reporter.errors import ConfigError
-
-CANONICAL_FIELDS = (
-    "event_time",
-    "message_id",
-    "channel",
-    "status_code",
-    "region",
-    "event_id",
-    "status_description",
-    "delivery_status",
-    "destination",
-    "sender",
-    "tenant",
-    "carrier",
-    "callback_data",
-    "correlation_id",
-)
+from reporter.schema import NAMES
 
 
 @dataclass(frozen=True)
@@ -216,7 +200,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: {exc}") from exc
     _check_keys(raw, set(TOP_LEVEL_KEYS), str(path))
     columns = raw.get("columns", {})
-    _check_keys(columns, set(CANONICAL_FIELDS), f"{path}: [columns]")
+    _check_keys(columns, set(NAMES), f"{path}: [columns]")
     inputs = []
     for i, entry in enumerate(raw.get("inputs", []), 1):
         where = f"{path}: [[inputs]] #{i}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from reporter.config import CANONICAL_FIELDS
+from reporter import schema
 from reporter.ingest.results import FileStats
 
 LINE_BASE = 10**12  # events_all carries file index * base + line, so min() finds the first occurrence
@@ -62,7 +62,7 @@ def deduplicate(
     stage, which takes them out of `events`, a view. Rows are hashed while staged and only rows whose
     hash repeats are compared column by column, so the common case costs one integer GROUP BY.
     """
-    cols = ", ".join(CANONICAL_FIELDS)
+    cols = ", ".join(schema.NAMES)
     empty = (
         f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src, CAST(NULL AS UBIGINT) AS __hash, "
         "CAST(NULL AS BIGINT) AS __rowid FROM events_empty"

@@ -8,8 +8,8 @@ from typing import Any
 
 import duckdb
 
+from reporter import schema
 from reporter.engine import insert_rows, quote_literal
-from reporter.ingest import mapping
 from reporter.ingest.content import MAX_RECORD, Writer
 from reporter.ingest.json_array import Elements, MalformedArray, split_array
 from reporter.ingest.sources import Source
@@ -175,7 +175,7 @@ def repeated_keys(
     The webhook's nested objects are listed in one more pass, over webhook files only."""
     levels: dict[tuple[str, ...], set[str]] = {(): read}
     if webhook:
-        levels = _levels(list(mapping.WEBHOOK_PATHS.values()))
+        levels = _levels(list(schema.webhook_paths().values()))
     tests = []  # (SQL listing the keys of some objects, the lists that repeat a key read there)
     top = [keys for keys in key_lists if _repeats(keys, levels[()])]
     if top:
@@ -224,10 +224,10 @@ def stage_json(con: duckdb.DuckDBPyConnection, source: Source, table: str, make:
     if source.format != "json":
         _json_lines(con, source, lines, rejects)
     keys, key_lists = json_keys(con, lines)
-    webhook = mapping.WEBHOOK_KEY in keys
+    webhook = schema.WEBHOOK_KEY in keys
     # JSON pointers (RFC 6901) name any key, "" and quotes included; `$."k"` paths cannot.
     pointers = {k: "/" + k.replace("~", "~0").replace("/", "~1") for k in keys}
-    paths = dict(mapping.WEBHOOK_PATHS) if webhook else pointers
+    paths = schema.webhook_paths() if webhook else pointers
     names = list(paths)
     extract = "json_extract_string(__raw, [" + ", ".join(quote_literal(p) for p in paths.values()) + "])"
     values = (

@@ -1,6 +1,7 @@
 """Source columns to canonical event fields, as DuckDB SQL expressions.
 
-Aliases are matched case-insensitively ignoring punctuation (`statusCode` = `status_code`).
+Aliases (reporter/schema.py) are matched case-insensitively ignoring punctuation
+(`statusCode` = `status_code`).
 Values are converted in SQL, in one pass, and every failure yields a quarantine reason
 instead of a NULL that would hide it.
 """
@@ -10,51 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from reporter.config import CANONICAL_FIELDS
 from reporter.engine import quote_ident, quote_literal
-
-ALIASES: dict[str, tuple[str, ...]] = {
-    "event_time": (
-        "eventtime",
-        "timestamp",
-        "timestamp",
-        "time",
-        "eventtimestamp",
-        "statustime",
-        "ts",
-        "datetime",
-    ),
-    "message_id": ("messageid", "transid", "transactionid", "msgid"),
-    "channel": ("channel", "deliverychannel", "channeltype"),
-    "status_code": ("statuscode", "code", "errorcode", "resultcode"),
-    "region": ("region", "tenantregion", "hostingregion"),
-    "event_id": ("eventid", "subtid"),
-    "status_description": ("statusdescription", "description", "statusmessage", "reason"),
-    "delivery_status": ("deliverystatus",),
-    "destination": ("destination", "msisdn", "recipient", "to", "address", "phonenumber"),
-    "sender": ("sender", "senderid", "from"),
-    "tenant": ("tenant", "tenantid", "serviceid"),
-    "carrier": ("carrier", "operator"),
-    "callback_data": ("callbackdata",),
-    "correlation_id": ("correlationid",),
-}
-
-# The vendor's delivery-receipt webhook body (DESIGN.md §3): canonical field -> JSON path.
-_DIN = "$.deliveryInfoNotification"
-WEBHOOK_PATHS: dict[str, str] = {
-    "event_time": f"{_DIN}.deliveryInfo.timeStamp",
-    "status_code": f"{_DIN}.deliveryInfo.code",
-    "status_description": f"{_DIN}.deliveryInfo.Description",
-    "channel": f"{_DIN}.deliveryInfo.deliveryChannel",
-    "delivery_status": f"{_DIN}.deliveryInfo.deliveryStatus",
-    "destination": f"{_DIN}.deliveryInfo.destination",
-    "message_id": f"{_DIN}.transid",
-    "event_id": f"{_DIN}.subtid",
-    "carrier": f"{_DIN}.carrier",
-    "callback_data": f"{_DIN}.callbackData",
-    "correlation_id": f"{_DIN}.correlationid",
-}
-WEBHOOK_KEY = "deliveryInfoNotification"
+from reporter.schema import FIELDS
 
 INTEGER_TYPES = {
     "TINYINT",
@@ -80,11 +38,11 @@ def resolve_columns(columns: list[str], extra: Mapping[str, tuple[str, ...]]) ->
         by_norm.setdefault(normalise(name), name)
     resolved: dict[str, str] = {}
     used: set[str] = set()
-    for field in CANONICAL_FIELDS:
-        for spelling in (*extra.get(field, ()), field, *ALIASES.get(field, ())):
+    for field in FIELDS:
+        for spelling in (*extra.get(field.name, ()), field.name, *field.aliases):
             column = by_norm.get(normalise(spelling))
             if column and column not in used:
-                resolved[field] = column
+                resolved[field.name] = column
                 used.add(column)
                 break
     return resolved
@@ -97,11 +55,11 @@ def resolve_keys(keys: list[str], extra: Mapping[str, tuple[str, ...]]) -> dict[
     """
     resolved: dict[str, list[str]] = {}
     used: set[str] = set()
-    for field in CANONICAL_FIELDS:
-        for spelling in (*extra.get(field, ()), field, *ALIASES.get(field, ())):
+    for field in FIELDS:
+        for spelling in (*extra.get(field.name, ()), field.name, *field.aliases):
             for key in keys:
                 if key not in used and normalise(key) == normalise(spelling):
-                    resolved.setdefault(field, []).append(key)
+                    resolved.setdefault(field.name, []).append(key)
                     used.add(key)
     return resolved
 

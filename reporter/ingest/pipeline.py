@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from reporter import privacy
+from reporter import privacy, schema
 from reporter.codes.channels import CHANNELS, channel_key, spellings
-from reporter.config import CANONICAL_FIELDS, Config
+from reporter.config import Config
 from reporter.engine import insert_rows, quote_literal
 from reporter.ingest import mapping, readers
 from reporter.ingest.dedup import LINE_BASE, deduplicate, stage_table
@@ -25,7 +25,7 @@ from reporter.ingest.sources import Source, detect, expand_inputs, unreadable_fi
 
 # The canonical event, in this order. The destination is unmasked here, in memory only: every
 # writer masks it (privacy.py).
-EVENT_COLUMNS = CANONICAL_FIELDS
+EVENT_COLUMNS = schema.NAMES
 
 # Common exact spellings of known channels: a row spelled so cannot turn out to have an unknown
 # channel, so its raw text need not be kept (an exact IN test costs less than lower() per row).
@@ -42,12 +42,7 @@ class IngestOptions:
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE events_empty (event_time TIMESTAMPTZ, message_id VARCHAR, "
-        "channel VARCHAR, status_code BIGINT, region VARCHAR, event_id VARCHAR, status_description VARCHAR, "
-        "delivery_status VARCHAR, destination VARCHAR, sender VARCHAR, "
-        "tenant VARCHAR, carrier VARCHAR, callback_data VARCHAR, correlation_id VARCHAR)"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE events_empty ({schema.events_columns()})")
     con.execute("CREATE OR REPLACE TEMP TABLE channel_map (text VARCHAR PRIMARY KEY, channel VARCHAR)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE quarantine (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, "
@@ -261,7 +256,7 @@ def _utf8(text: str) -> bool:
 def _event_column(name: str, present: frozenset[str]) -> str:
     if name == "channel":
         return "m.channel"
-    if name in ("event_time", "status_code", "region", "message_id") or name in present:
+    if schema.BY_NAME[name].converted or name in present:
         return f"s.__c_{name} AS {name}"
     return f"CAST(NULL AS VARCHAR) AS {name}"
 

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import duckdb
 import zstandard
 
+from reporter import schema
 from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import StorageError
 from reporter.ingest import mapping
@@ -289,26 +290,14 @@ class StageSpecs:
     """The stage query for one source: canonical fields, a reason for each bad row, its raw text.
 
     Computed columns are prefixed `__c_` so they never collide with a source's own columns.
-    The destination stays unmasked in the stage (memory only); every writer masks it.
+    The converted fields (reporter/schema.py) have their rules below; every other field is text kept
+    as written (schema.AS_WRITTEN). The destination stays unmasked in the stage (memory only).
     """
-
-    TEXT_FIELDS = (
-        "message_id",
-        "destination",
-        "event_id",
-        "status_description",
-        "delivery_status",
-        "sender",
-        "tenant",
-        "carrier",
-        "callback_data",
-        "correlation_id",
-    )
 
     def __init__(self, fields: dict[str, FieldSpec], zone: str, region: str, known_hashes: list[int]) -> None:
         self.fields, self.zone, self.region = fields, zone, region
         self.known_hashes = known_hashes  # DuckDB hash() of exact spellings that need no raw text kept
-        self.present = frozenset(n for n in self.TEXT_FIELDS if n in fields)
+        self.present = frozenset(n for n in schema.AS_WRITTEN if n in fields)
         # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
         self.empty_is_null = False
         self.conflicts: list[str] = []  # SQL, true where two spellings of one key disagree
@@ -335,11 +324,7 @@ class StageSpecs:
             f"coalesce({region}, {quote_literal(self.region.lower())}) AS __c_region",
             f"{text(message_id)} AS __c_message_id",
             # Descriptive fields are kept as written (no TRIM: it costs a pass per column).
-            *[
-                f"{text(f[n], trim=False)} AS __c_{n}"
-                for n in self.TEXT_FIELDS
-                if n != "message_id" and n in f
-            ],
+            *[f"{text(f[n], trim=False)} AS __c_{n}" for n in schema.AS_WRITTEN if n in f],
         ]
 
     def select(self, scan: str, raw: str, ordinal: str, extra_reason: str | None = None) -> str:
@@ -365,12 +350,13 @@ class StageSpecs:
             "__c_channel_text",
             "__c_region",
             "__c_message_id",
-            *[f"__c_{n}" for n in sorted(self.present - {"message_id"})],
+            *[f"__c_{n}" for n in sorted(self.present)],
         ]
         # Every field but the channel (whose spelling may differ between copies of one event), in a
         # fixed order with NULL for absent fields, so equal events hash alike whatever file holds them.
-        optional = [n for n in self.TEXT_FIELDS if n != "message_id"]
-        hashed = ", ".join(f"__c_{n}" if n in self.present else "CAST(NULL AS VARCHAR)" for n in optional)
+        hashed = ", ".join(
+            f"__c_{n}" if n in self.present else "CAST(NULL AS VARCHAR)" for n in schema.AS_WRITTEN
+        )
         inner = f"SELECT *, {', '.join(self._columns())}, {ordinal} AS __c_ordinal FROM {scan}"
         return (
             f"SELECT {', '.join(kept)}, __c_ordinal, __c_reason, "

@@ -3,13 +3,15 @@
 Declared once here and rendered into SQL (reporter/sql/*.sql through `render`, the Spark path
 through the same snippets) and used by Python as plain tuples. Every rendered snippet is plain SQL
 that DuckDB and Spark SQL both read (CASE, IN, left, substr, ||), so both engines run the same text.
-This module imports nothing from reporter: every step may use it.
+The event's fields come from reporter/schema.py, its only import from reporter: every step may use it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+from reporter import schema
 
 # A message's final status is its highest-ranked event (DESIGN.md §4); ties go to the latest
 # event_time, then the higher code, then the later input line, then the later input file
@@ -91,12 +93,25 @@ def final_event_key_sql(dialect: str) -> str:
     return f"struct_pack(k := {' + '.join(reversed(packed))}, s := source_index)"
 
 
+def message_fields_sql(prefix: str = "") -> str:
+    """The fields a message carries from its final event (schema.MESSAGE_FIELDS), as columns, but
+    message_id: the messages are grouped by it, so messages.sql carries it beside the final event."""
+    return schema.columns_sql(tuple(f for f in schema.MESSAGE_FIELDS if f != "message_id"), prefix)
+
+
+def message_details_sql(prefix: str = "") -> str:
+    """Those of them that follow the classification in the messages (schema.MESSAGE_DETAILS)."""
+    return schema.columns_sql(schema.MESSAGE_DETAILS, prefix)
+
+
 _SNIPPETS: dict[str, Callable[..., str]] = {
     "status_rank": status_rank_sql,
     "is_failure": is_failure_sql,
     "destination_prefix": destination_prefix_sql,
     "out_of_region": out_of_region_sql,
     "final_event_key": final_event_key_sql,
+    "message_fields": message_fields_sql,
+    "message_details": message_details_sql,
 }
 _LISTS = {"failure_classes": FAILURE_CLASSES, "phone_channels": PHONE_CHANNELS}
 _MARKER = re.compile(r"\{\{\s*(\w+)(?:\(([^)]*)\))?\s*\}\}")

@@ -23,11 +23,8 @@ SELECT
     m.unsupported_channel,
     m.has_unknown_code,
     d.country AS destination_country,
-    m.sender,
-    m.tenant,
-    m.carrier,
+    {{ message_details(m.) }},  -- the final event's fields (reporter/schema.py)
     m.first_delivered_at,
-    m.destination,
     m.first_src
 FROM message_base AS m
 JOIN code_lookup AS c ON c.channel = m.channel AND c.status_code = m.status_code

@@ -5,14 +5,15 @@
 -- is its own message. One GROUP BY: the ordering key (vocabulary.FINAL_EVENT_KEY, the Spark path
 -- renders the same) packs (rank, time in microseconds, code, line) into one HUGEINT beside the file
 -- index, cheaper to compare than a struct of five, and arg_max carries the final event's fields
--- in a struct; a join back to the events cost about 7 s more at 20M events. Unsorted: each writer orders by
+-- in a struct (reporter/schema.py's `message_fields`); a join back to the events cost about 7 s more at
+-- 20M events. Unsorted: each writer orders by
 -- first_src (the input position of the message's first event), see extracts.write_messages.
 WITH with_id AS (
     SELECT
         message_id AS message_key,
         message_id,  -- the group's key: not carried again in the final event's struct
         arg_max(
-            struct_pack(channel, region, event_time, status_code, destination, sender, tenant, carrier),
+            struct_pack({{ message_fields() }}),
             {{ final_event_key(duckdb) }}
         ) AS f,
         min(event_src) AS first_src,
@@ -32,9 +33,7 @@ without_id AS (
     SELECT
         'event:' || left(f.sha256, 12) || ':' || e.source_line AS message_key,
         e.message_id,
-        struct_pack(
-            e.channel, e.region, e.event_time, e.status_code, e.destination, e.sender, e.tenant, e.carrier
-        ) AS f,
+        struct_pack({{ message_fields(e.) }}) AS f,
         e.event_src AS first_src,
         e.event_time AS first_event_at,
         e.event_time AS last_event_at,
@@ -66,10 +65,7 @@ SELECT
     out_of_region,
     unsupported_channel,
     has_unknown_code,
-    f.destination,
-    f.sender,
-    f.tenant,
-    f.carrier,
+    {{ message_details(f.) }},  -- the final event's fields (reporter/schema.py)
     first_delivered_at,  -- internal (delivery_times): not in the messages extract
     first_src
 FROM per_message

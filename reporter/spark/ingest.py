@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from reporter import schema
 from reporter.engine import connect
 from reporter.ingest import (
     EVENT_COLUMNS,
@@ -37,15 +38,13 @@ from reporter.ingest.sources import InputFinding
 from reporter.spark.inputs import RemoteFile, local_name
 
 # One row type for what a task returns: events (kind 'e'), quarantine rows ('q'), the file's stats ('s').
-_STRING_EVENT_COLUMNS = [c for c in EVENT_COLUMNS if c not in ("event_time", "status_code")]
+_ARROW_TYPES = {"TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "BIGINT": pa.int64(), "VARCHAR": pa.string()}
 TASK_SCHEMA = pa.schema(
     [
         ("kind", pa.string()),
         ("source_index", pa.int32()),
         ("source_line", pa.int64()),
-        ("event_time", pa.timestamp("us", tz="UTC")),
-        ("status_code", pa.int64()),
-        *[(c, pa.string()) for c in _STRING_EVENT_COLUMNS],
+        *[(f.name, _ARROW_TYPES[f.type]) for f in schema.FIELDS],  # the canonical event (EVENT_COLUMNS)
         ("q_file", pa.string()),
         ("q_reason", pa.string()),
         ("q_detail", pa.string()),
@@ -59,8 +58,8 @@ _BATCH_ROWS = 100_000
 def _task_sql(index: int) -> str:
     """Events, then quarantine rows, of the file just ingested, in TASK_SCHEMA's column order."""
     nulls = ", ".join(f"NULL AS {c}" for c in ("q_file", "q_reason", "q_detail", "q_raw", "q_rows"))
-    events = ", ".join(["event_time", "status_code", *_STRING_EVENT_COLUMNS])
-    empty = ", ".join(f"NULL AS {c}" for c in ["event_time", "status_code", *_STRING_EVENT_COLUMNS])
+    events = ", ".join(EVENT_COLUMNS)
+    empty = ", ".join(f"NULL AS {c}" for c in EVENT_COLUMNS)
     return (
         f"SELECT 'e' AS kind, {index} AS source_index, source_line, {events}, {nulls} FROM events "
         f"UNION ALL SELECT 'q', {index}, line, {empty}, file, reason, detail, raw, rows FROM quarantine"

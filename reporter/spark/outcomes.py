@@ -18,21 +18,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from reporter import privacy, vocabulary
+from reporter import privacy, schema, vocabulary
 from reporter.engine import connect
 from reporter.outcomes import _country, pipeline_sql
 
 # The final event's fields a message carries (messages.sql's columns from `events`).
-_FINAL_FIELDS = (
-    "message_id",
-    "channel",
-    "region",
-    "status_code",
-    "destination",
-    "sender",
-    "tenant",
-    "carrier",
-)
+_FINAL_FIELDS = tuple(c for c in schema.MESSAGE_FIELDS if c != "event_time")  # event_time: final_event_at
 _LOOKUP_FIELDS = (
     "status_class",
     "code_message",
@@ -149,11 +140,8 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
         "out_of_region",
         "unsupported_channel",
         "has_unknown_code",
-        "destination",
         "destination_country",
-        "sender",
-        "tenant",
-        "carrier",
+        *schema.MESSAGE_DETAILS,
         "first_delivered_at",
         "first_src",
     )

@@ -53,3 +53,12 @@ def test_every_named_query_is_in_the_readme_table():
         assert f"| `{name}` | {query.title} | {params} |" in README, (
             f"query {name} is not in README.md's table"
         )
+
+
+def test_every_event_field_is_in_the_readme_table():
+    """The README's table of fields says what reporter/schema.py declares: names, aliases, notes."""
+    from reporter import schema
+
+    for f in schema.FIELDS:
+        row = f"| `{f.name}` | {', '.join((f.name, *f.aliases))} | {f.doc} |"
+        assert row in README, f"README.md's table of fields needs this row for {f.name}:\n{row}"

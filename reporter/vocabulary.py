@@ -26,6 +26,8 @@ STATUS_RANK: dict[str, int] = {
     "unknown": 0,
 }
 STATUS_CLASSES: tuple[str, ...] = tuple(STATUS_RANK)
+# A message has reached its recipient once an event ranks this high (delivered or read).
+DELIVERED_RANK = STATUS_RANK["delivered"]
 FAILURE_CLASSES: tuple[str, ...] = ("failed", "undelivered")  # a failure is a final status of these
 # The final event's order key: each field clamped to [0, 2**bits) (event_time in microseconds since
 # 1970, so up to 2112), compared in this order, then source_index. DuckDB packs the clamped fields
@@ -56,6 +58,11 @@ def status_rank_sql(column: str) -> str:
     """CASE expression giving a status class its rank (unknown and anything else: 0)."""
     arms = " ".join(f"WHEN '{k}' THEN {v}" for k, v in STATUS_RANK.items() if v)
     return f"CASE {column} {arms} ELSE 0 END"
+
+
+def reached_sql(rank: str) -> str:
+    """True for an event whose rank says it reached the recipient (delivered or read)."""
+    return f"{rank} >= {DELIVERED_RANK}"
 
 
 def is_failure_sql(column: str) -> str:
@@ -107,6 +114,7 @@ def message_details_sql(prefix: str = "") -> str:
 _SNIPPETS: dict[str, Callable[..., str]] = {
     "status_rank": status_rank_sql,
     "is_failure": is_failure_sql,
+    "reached": reached_sql,
     "destination_prefix": destination_prefix_sql,
     "out_of_region": out_of_region_sql,
     "final_event_key": final_event_key_sql,

@@ -46,6 +46,14 @@ def test_destination_prefix(channel, destination, prefix):
     assert duckdb.connect().execute(sql, {"c": channel, "d": destination}).fetchall() == [(prefix,)]
 
 
+def test_reached_is_delivered_or_read():
+    sql = vocabulary.render(
+        "SELECT c FROM (SELECT c, {{ status_rank(c) }} AS r FROM (VALUES ('read'), ('delivered'), "
+        "('failed'), ('submitted'), ('queued')) t(c)) WHERE {{ reached(r) }}"
+    )
+    assert sorted(c for (c,) in duckdb.connect().execute(sql).fetchall()) == ["delivered", "read"]
+
+
 def test_unknown_marker_is_refused():
     with pytest.raises(KeyError):
         vocabulary.render("SELECT {{ failure_klasses }}")
@@ -54,6 +62,7 @@ def test_unknown_marker_is_refused():
 # A list of two or more of these words, quoted, is a copy of a vocabulary list.
 _CLASS_LIST = re.compile(r"""['"](failed|undelivered)['"]\s*,\s*['"](failed|undelivered)['"]""")
 _PHONE_LIST = re.compile(r"""['"]sms['"]\s*,\s*['"]mms['"]\s*,\s*['"]whatsapp['"]""")
+_RANK_RULE = re.compile(r"""status_rank['"]?\)?\s*>=?\s*\d""")  # the delivered-or-read rule, by number
 
 
 def test_no_hand_kept_copies_remain():
@@ -63,6 +72,6 @@ def test_no_hand_kept_copies_remain():
         str(p.relative_to(ROOT))
         for p in files
         if p.name != "vocabulary.py"
-        and (_CLASS_LIST.search(p.read_text()) or _PHONE_LIST.search(p.read_text()))
+        and any(rule.search(p.read_text()) for rule in (_CLASS_LIST, _PHONE_LIST, _RANK_RULE))
     ]
     assert copies == []

@@ -102,7 +102,9 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
         F.bool_or("unsupported_channel").alias("unsupported_channel"),
         F.bool_or(F.col("code_source") == "none").alias("has_unknown_code"),
         # As messages.sql: the first delivered or read event (internal, for delivery_times).
-        F.min(F.when(F.col("status_rank") >= 4, F.col("event_time"))).alias("first_delivered_at"),
+        F.min(F.when(F.expr(vocabulary.reached_sql("status_rank")), F.col("event_time"))).alias(
+            "first_delivered_at"
+        ),
     )
     final = grouped.select(
         F.to_date("first_event_at").alias("date"),

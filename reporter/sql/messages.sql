@@ -19,7 +19,7 @@ WITH with_id AS (
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,
         max(event_time) AS last_event_at,
-        min(event_time) FILTER (WHERE status_rank >= 4) AS first_delivered_at,  -- delivered or read
+        min(event_time) FILTER (WHERE {{ reached(status_rank) }}) AS first_delivered_at,  -- delivered or read
         count(*) AS events,
         bool_or(out_of_region) AS out_of_region,
         bool_or(unsupported_channel) AS unsupported_channel,
@@ -37,7 +37,7 @@ without_id AS (
         e.event_src AS first_src,
         e.event_time AS first_event_at,
         e.event_time AS last_event_at,
-        CASE WHEN e.status_rank >= 4 THEN e.event_time END AS first_delivered_at,
+        CASE WHEN {{ reached(e.status_rank) }} THEN e.event_time END AS first_delivered_at,
         1 AS events,
         e.out_of_region,
         e.unsupported_channel,

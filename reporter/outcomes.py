@@ -124,11 +124,14 @@ def build_messages(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None) -> in
 
 
 @dataclass(frozen=True)
-class Outcomes:
-    """What build_outcomes made: events classified, messages with a final status."""
+class OutcomeCounts:
+    """Events classified, messages with a final status (build_outcomes' result; the run's, once the
+    period has narrowed the messages)."""
 
     events: int
-    messages: int
+    messages: int  # whose first event falls in the period
+    messages_outside_period: int = 0  # left out by --start/--end, counted so none leaves silently
+    buckets: int = 1  # the messages were built in this many buckets (reporter/buckets.py)
 
 
 def build_outcomes(
@@ -137,7 +140,7 @@ def build_outcomes(
     dimension: Dimension,
     hmac_key: bytes | None = None,
     keep_events: bool = True,
-) -> Outcomes:
+) -> OutcomeCounts:
     """Reads ingest's `events` and `ingest_files` (`ingested` is that ingest's result) and the dimension.
 
     Creates the dimension's tables (register_dimension), code_lookup, destination_prefixes,
@@ -159,7 +162,7 @@ def build_outcomes(
         drop_enriched_events(con)
     check_events(con, events, in_messages)
     build_message_counts(con)
-    return Outcomes(events, _one(con, "SELECT count(*) FROM message_base"))
+    return OutcomeCounts(events, _one(con, "SELECT count(*) FROM message_base"))
 
 
 def build_event_counts(con: duckdb.DuckDBPyConnection) -> None:
@@ -174,14 +177,6 @@ def check_events(con: duckdb.DuckDBPyConnection, events: int, in_messages: int) 
         raise ReconciliationError(
             f"outcomes lost events: {events} events, {in_messages} in messages, {counted} counted"
         )
-
-
-@dataclass(frozen=True)
-class OutcomeCounts:
-    events: int
-    messages: int  # whose first event falls in the period
-    messages_outside_period: int  # left out by --start/--end, counted so none leaves silently
-    buckets: int = 1  # the messages were built in this many buckets (reporter/buckets.py)
 
 
 def build_message_counts(con: duckdb.DuckDBPyConnection) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -107,10 +107,6 @@ class Steps:
         now = time.monotonic()
         self.seconds[name] = round(now - self._mark, 3)
         self._mark = now
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    return int(con.execute(sql).fetchall()[0][0])
 
 
 def _daily_history(
@@ -238,7 +234,7 @@ def _messages(
         as_of = latest_event_time(con)  # of the whole input, before the period narrows it
         outside = drop_outside_period(con, "message_base", *period)
         drop_outside_period(con, "message_counts", *period)
-        counts = OutcomeCounts(outcomes.events, _one(con, "SELECT count(*) FROM message_base"), outside)
+        counts = replace(outcomes, messages=outcomes.messages - outside, messages_outside_period=outside)
         build_message_summaries(con, as_of, timeout, "message_base")
         write_messages(con, folder, options.start)
     else:

@@ -16,11 +16,13 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
+from reporter.codes import Dimension
 from reporter.engine import connect, quote_ident, quote_literal
 from reporter.errors import InputError
 from reporter.fsio import atomic_path
-from reporter.outcomes import pipeline_sql
+from reporter.outcomes import build_message_counts, pipeline_sql, register_dimension
 from reporter.queries import load_queries
 
 STORAGE_VERSION = "v1.4.0"
@@ -95,23 +97,14 @@ def _present(sources: dict[str, str], root: Path, extracts: str) -> dict[str, st
     return {name: source for name, source in sources.items() if name not in missing}
 
 
-# message_counts as reporter/sql/message_counts.sql builds it, from a messages extract.
-_COUNTS_FROM_MESSAGES = """
-SELECT date, date_trunc('hour', first_event_at) AS hour, channel, region, status_code, sender,
-       destination_country, code_source, status_class, code_message, failure_category, retryable,
-       is_failure, count(*) AS messages
-FROM read_parquet({}, hive_partitioning = true)
-GROUP BY ALL
-ORDER BY ALL
-"""
-
-
 def backfill_message_counts(extracts: Path) -> bool:
     """Write extracts/message_counts.parquet (and daily_codes, by_carrier) where a folder from
     before they existed lacks them.
 
-    Derived from the folder's messages extract, with hours cut in UTC (the time zone those folders'
-    warehouse views used). Returns whether it wrote message_counts.parquet.
+    Derived from the folder's messages extract by the run's own SQL (outcomes.build_message_counts:
+    message_groups.sql, message_counts.sql, its codes classified by code_lookup.sql against the
+    folder's own dimension), with hours cut in UTC (the time zone those folders' warehouse views
+    used). Returns whether it wrote message_counts.parquet.
     """
     messages = extracts / "messages" / "*" / "*.parquet"
     names = [
@@ -122,10 +115,14 @@ def backfill_message_counts(extracts: Path) -> bool:
     con = connect()
     try:
         source = f"read_parquet({quote_literal(str(messages))}, hive_partitioning = true)"
-        con.execute(f"CREATE TEMP VIEW message_rows AS SELECT * FROM {source}")
-        con.execute(
-            f"CREATE TEMP VIEW message_counts AS {_COUNTS_FROM_MESSAGES.format(quote_literal(str(messages)))}"
-        )
+        con.execute(f"CREATE TEMP VIEW messages AS SELECT * FROM {source}")
+        # The names the outcomes SQL reads: message_rows (by_carrier), message_base (the count
+        # check) and events (code_lookup's (channel, code) pairs) are the messages here.
+        for view in ("message_rows", "message_base", "events"):
+            con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM messages")
+        register_dimension(con, _folder_dimension(extracts))
+        con.execute(f"CREATE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
+        build_message_counts(con)
         queries = {
             "message_counts": "SELECT * FROM message_counts",
             "daily_codes": _PARAM.sub("NULL", load_queries()["daily_codes"].sql),
@@ -137,6 +134,13 @@ def backfill_message_counts(extracts: Path) -> bool:
     finally:
         con.close()
     return "message_counts" in names
+
+
+def _folder_dimension(extracts: Path) -> Dimension:
+    """The code dimension a run folder was classified with (its status_codes extracts)."""
+    codes = pl.read_parquet(extracts / "status_codes.parquet")
+    rows = extracts / "status_code_rows.parquet"
+    return Dimension(codes, pl.read_parquet(rows) if rows.exists() else codes.clear(), str(extracts))
 
 
 def open_warehouse(path: Path) -> duckdb.DuckDBPyConnection:

@@ -1,16 +1,19 @@
 """`reporter run` and `reporter ingest`: the whole data flow, one step per call.
 
-    inputs --ingest--> events, quarantine, ingest_files       (reporter/ingest)
-           --outcomes--> message_base (message_rows, messages), message_counts, event_counts,
-                         delivery_times, by_carrier, OUT/extracts/messages (outcomes.py;
+    inputs --ingest--> events, ingest_files; quarantine, inputs   (reporter/ingest; tables.INGESTED)
+           --outcomes--> message_base (message_rows, messages), OUT/extracts/messages; message_counts,
+                         event_counts, delivery_times, by_carrier  (outcomes.py; tables.AGGREGATES;
                          per bucket in buckets.py when the events exceed the memory limit)
-           --period, history--> the same narrowed to the dates; daily_history, daily_codes...
-           --extracts--> OUT/extracts/*.parquet                 (extracts.py)
+           --period--> the same narrowed to the dates
+           --history--> daily_history, daily_codes, daily_codes_history   (tables.HISTORY)
+           --extracts--> OUT/extracts/*.parquet: QUERY_EXTRACTS and the handles' extracts
            --report--> OUT/report.html, OUT/email/              (reporter/report)
            --warehouse--> OUT/warehouse.duckdb                  (warehouse.py)
            --manifest--> OUT/manifest.json, written last
 
-The steps share one DuckDB connection; each call below names what it reads and creates.
+The steps share one DuckDB connection. What a step leaves there for the steps after it is a
+handle (reporter/tables.py: its tables by name, what it read), checked when it is handed on: the
+heavy part (either engine) hands INGESTED, DIMENSION and AGGREGATES to the small part (_finish).
 `run` returns a RunResult, which nightly and the CLI read (never the files it wrote).
 """
 
@@ -51,21 +54,11 @@ from reporter.outcomes import (
 )
 from reporter.queries import NamedQuery, load_queries, run_query
 from reporter.report import write_report
+from reporter.tables import AGGREGATES, DIMENSION, HISTORY, INGESTED, Tables
 from reporter.warehouse import WarehouseState, build_warehouse
 
-# Extracts computed by named queries (DESIGN.md §5).
+# Extracts computed by named queries (DESIGN.md §5); the others are the steps' tables (reporter/tables.py).
 QUERY_EXTRACTS = ("by_channel_region_class", "by_code", "daily")
-TABLE_EXTRACTS = (
-    "message_counts",
-    "delivery_times",
-    "daily_codes",
-    "by_carrier",
-    "event_counts",
-    "quarantine",
-    "status_codes",
-    "status_code_rows",
-    "inputs",
-)
 
 
 @dataclass(frozen=True)
@@ -142,6 +135,27 @@ def _daily_codes(
         )
 
 
+def _history(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, NamedQuery], earlier: tuple[Path, ...]
+) -> Tables:
+    """HISTORY: this run's daily and daily_codes breakdowns, with the earlier days' stored ones."""
+    _daily_history(con, queries, earlier)
+    _daily_codes(con, queries, earlier)
+    return HISTORY.on(con)
+
+
+def _write_extracts(
+    con: duckdb.DuckDBPyConnection, queries: dict[str, NamedQuery], folder: Path, handed: tuple[Tables, ...]
+) -> None:
+    for name in QUERY_EXTRACTS:
+        frame = run_query(con, queries[name])
+        con.register("q_df", frame)
+        copy_parquet(con, "SELECT * FROM q_df", folder / f"{name}.parquet")
+        con.unregister("q_df")
+    for table in (t for tables in handed for t in tables.extracts):
+        copy_parquet(con, f"SELECT * FROM {table}", folder / f"{table}.parquet")
+
+
 def run(
     options: RunOptions,
     progress: Callable[[int, int, Path], None] | None = None,
@@ -185,7 +199,9 @@ def _run(
         ingested, counts = build_tables(con, options, config, dimension, steps)
     else:
         ingested, counts = _duckdb_tables(con, options, config, (dimension, work), progress, steps)
-    return _finish(con, options, config, ingested, counts, steps, manifest_extra, work.started)
+    # Either engine hands the small part these tables (and nothing else) on the connection.
+    handed = (INGESTED.on(con), DIMENSION.on(con), AGGREGATES.on(con))
+    return _finish(con, options, config, (ingested, counts, handed), steps, manifest_extra, work.started)
 
 
 @dataclass(frozen=True)
@@ -263,28 +279,21 @@ def _finish(
     con: duckdb.DuckDBPyConnection,
     options: RunOptions,
     config: Config,
-    ingested: IngestResult,
-    counts: OutcomeCounts,
+    heavy: tuple[IngestResult, OutcomeCounts, tuple[Tables, ...]],
     steps: Steps,
     manifest_extra: dict[str, object] | None,
     started: float,
 ) -> RunResult:
-    """The small part, the same for every engine. Reads message_counts, event_counts, delivery_times,
-    by_carrier, quarantine, inputs and the dimension; writes the other extracts, the report, the
-    warehouse and the manifest."""
+    """The small part, the same for every engine: from the tables the heavy part handed on, the
+    other extracts, the report, the warehouse and the manifest."""
+    ingested, counts, handed = heavy
     queries = load_queries()
-    # history: daily_history, daily_codes (+ _history) from the period's counts
-    _daily_history(con, queries, options.history)
-    _daily_codes(con, queries, options.history)
-    extracts = options.out / "extracts"
-    for name in QUERY_EXTRACTS:
-        frame = run_query(con, queries[name])
-        con.register("q_df", frame)
-        copy_parquet(con, "SELECT * FROM q_df", extracts / f"{name}.parquet")
-        con.unregister("q_df")
-    for table in TABLE_EXTRACTS:
-        copy_parquet(con, f"SELECT * FROM {table}", extracts / f"{table}.parquet")
+    # history: reads message_counts and earlier days' daily extracts; creates HISTORY's tables
+    history = _history(con, queries, options.history)
+    # extracts: QUERY_EXTRACTS, and each handed table that is an extract -> OUT/extracts/*.parquet
+    _write_extracts(con, queries, options.out / "extracts", (*handed, history))
     steps.done("other_extracts")
+    # alerts and report: read the same tables through queries/*.sql -> OUT/report.html, OUT/email/
     fired = tuple(evaluate(run_query(con, queries["comparison"]), config.alerts))
     period = (options.start, options.end)
     write_report(con, queries, options.out, ingested, period, list(fired), options.notice, config)

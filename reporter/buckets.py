@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from reporter import schema
 from reporter.codes import Dimension
 from reporter.engine import quote_literal
 from reporter.errors import ReconciliationError
@@ -70,9 +71,9 @@ def write_buckets(con: duckdb.DuckDBPyConnection, folder: Path, buckets: int) ->
 
 
 _FLUSH_ROWS = 131_072
-# Event fields that no message column, count or summary reads (messages.sql takes the final event's
-# channel, region, time, code, destination, sender, tenant and carrier): not written into the buckets.
-_NOT_IN_MESSAGES = ("event_id", "status_description", "delivery_status", "callback_data", "correlation_id")
+# Event fields that no message column, count or summary reads (a message carries only
+# schema.MESSAGE_FIELDS from its events): not written into the buckets.
+_NOT_IN_MESSAGES = tuple(n for n in schema.NAMES if n not in schema.MESSAGE_FIELDS)
 
 
 def build_in_buckets(

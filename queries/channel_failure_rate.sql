@@ -5,7 +5,7 @@
 SELECT
     channel,
     CAST(sum(messages) AS BIGINT) AS messages,
-    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN ('delivered', 'read')), 0) AS BIGINT) AS delivered,
+    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN {{ reached_classes }}), 0) AS BIGINT) AS delivered,
     CAST(coalesce(sum(messages) FILTER (WHERE is_failure), 0) AS BIGINT) AS failures,
     round(coalesce(sum(messages) FILTER (WHERE is_failure), 0) / sum(messages), 4) AS failure_rate
 FROM message_counts

@@ -7,9 +7,9 @@ WITH target AS (
 SELECT
     date,
     CAST(sum(messages) AS BIGINT) AS messages,
-    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN ('delivered', 'read')), 0) AS BIGINT) AS delivered,
+    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN {{ reached_classes }}), 0) AS BIGINT) AS delivered,
     CAST(coalesce(sum(messages) FILTER (WHERE status_class IN {{ failure_classes }}), 0) AS BIGINT) AS failures,
-    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN ('submitted', 'queued')), 0) AS BIGINT) AS without_receipt
+    CAST(coalesce(sum(messages) FILTER (WHERE status_class IN {{ pending_classes }}), 0) AS BIGINT) AS without_receipt
 FROM daily_history, target
 WHERE date BETWEEN target.day - 29 AND target.day
 GROUP BY date

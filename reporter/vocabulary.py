@@ -29,6 +29,10 @@ STATUS_CLASSES: tuple[str, ...] = tuple(STATUS_RANK)
 # A message has reached its recipient once an event ranks this high (delivered or read).
 DELIVERED_RANK = STATUS_RANK["delivered"]
 FAILURE_CLASSES: tuple[str, ...] = ("failed", "undelivered")  # a failure is a final status of these
+# A message whose final status is one of these has reached its recipient (ranked DELIVERED_RANK and up).
+REACHED_CLASSES: tuple[str, ...] = tuple(c for c, rank in STATUS_RANK.items() if rank >= DELIVERED_RANK)
+# A message whose final status is one of these still waits for a final receipt.
+PENDING_CLASSES: tuple[str, ...] = ("submitted", "queued")
 # The final event's order key: each field clamped to [0, 2**bits) (event_time in microseconds since
 # 1970, so up to 2112), compared in this order, then source_index. DuckDB packs the clamped fields
 # into one HUGEINT (cheap to compare), Spark compares them as a struct: the same order either way.
@@ -121,7 +125,12 @@ _SNIPPETS: dict[str, Callable[..., str]] = {
     "message_fields": message_fields_sql,
     "message_details": message_details_sql,
 }
-_LISTS = {"failure_classes": FAILURE_CLASSES, "phone_channels": PHONE_CHANNELS}
+_LISTS = {
+    "failure_classes": FAILURE_CLASSES,
+    "reached_classes": REACHED_CLASSES,
+    "pending_classes": PENDING_CLASSES,
+    "phone_channels": PHONE_CHANNELS,
+}
 _MARKER = re.compile(r"\{\{\s*(\w+)(?:\(([^)]*)\))?\s*\}\}")
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from reporter import privacy
+from reporter import privacy, vocabulary
 from reporter.codes import Dimension
 from reporter.config import Config
 from reporter.errors import EngineError, ReconciliationError
@@ -178,7 +178,7 @@ def _summaries(
         "channel",
         "region",
         ((F.unix_micros("first_delivered_at") - F.unix_micros("first_event_at")) / 1e6).alias("seconds"),
-        (F.col("status_class").isin("submitted", "queued") & (F.col("first_event_at") < cutoff)).alias(
+        (F.col("status_class").isin(*vocabulary.PENDING_CLASSES) & (F.col("first_event_at") < cutoff)).alias(
             "without_receipt"
         ),
     )

@@ -7,7 +7,7 @@ SELECT
     channel,
     region,
     (epoch_us(first_delivered_at) - epoch_us(first_event_at)) / 1e6 AS seconds,
-    status_class IN ('submitted', 'queued')
+    status_class IN {{ pending_classes }}
         AND first_event_at < CAST($as_of AS TIMESTAMPTZ) - to_minutes(CAST($timeout_minutes AS BIGINT))
         AS without_receipt
 FROM message_rows

@@ -66,7 +66,8 @@ def _partitions(path: Path) -> dict[str, str]:
     return parts
 
 
-def _is_data_file(path: Path) -> bool:
+def is_data_file(path: Path) -> bool:
+    """Whether a folder walk reads this file: a data suffix (before .gz/.zst), not hidden."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in (".gz", ".zst"):
         suffixes = suffixes[:-1]
@@ -104,12 +105,12 @@ def _walk(top: Path, findings: list[InputFinding]) -> list[Path]:
         for name in [*dirs, *names]:
             path = Path(folder) / name
             if path.is_symlink() and not _inside(path.resolve(), tree):
-                if (name in names and _is_data_file(path)) or name in dirs:
+                if (name in names and is_data_file(path)) or name in dirs:
                     target = os.readlink(path)
                     findings.append(
                         InputFinding(str(path), f"a link out of {top} (to {target}): not followed", False)
                     )
-            elif name in names and _is_data_file(path) and path.is_file():
+            elif name in names and is_data_file(path) and path.is_file():
                 files.append(path)
     return sorted(files)
 

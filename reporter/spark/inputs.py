@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reporter.errors import InputError
-from reporter.ingest.sources import _is_data_file
+from reporter.ingest.sources import is_data_file
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GLOB = re.compile(r"[*?\[{]")
@@ -68,7 +68,7 @@ def _list(spark: Any, item: str) -> list[tuple[str, str]]:
         walk = fs.listFiles(status.getPath(), True)
         while walk.hasNext():
             file = walk.next().getPath()
-            if _is_data_file(Path(file.getName())):
+            if is_data_file(Path(file.getName())):
                 found.append((file.toString(), file.toUri().getPath()))
     return sorted(found)
 

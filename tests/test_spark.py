@@ -311,7 +311,7 @@ def test_a_uri_naming_nothing_exits_66(spark, tmp_path):
 
 
 def test_a_jvm_failure_is_named_by_its_innermost_exception():
-    from reporter.spark import _first_line
+    from reporter.spark.session import failure_line as _first_line
 
     message = (
         "An error occurred while calling o85.collectToPython.\n"

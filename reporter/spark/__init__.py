@@ -11,7 +11,6 @@ the warehouse and the manifest with the same code as on DuckDB. Requires `pip in
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -32,7 +31,7 @@ from reporter.outcomes import (
     register_dimension,
 )
 from reporter.spark import ingest, inputs, outcomes
-from reporter.spark.session import log_note, spark_session
+from reporter.spark.session import failure_line, log_note, spark_session
 from reporter.spark.write import write_messages
 
 if TYPE_CHECKING:
@@ -59,24 +58,7 @@ def build_tables(
     try:
         return _build(spark, con, options, config, dimension, steps, (expanded, remote))
     except (PySparkException, Py4JError) as exc:
-        raise EngineError(f"the Spark job failed: {_first_line(exc)}{log_note()}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    # A Python error in a task comes back inside the JVM's message: its last line says what it was.
-    errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
-    if errors:
-        return errors[-1][:300]
-    # A JVM failure: "...SparkException: Job aborted ...: java.io.IOException: Cannot run ...": the innermost.
-    for line in lines:
-        named = list(_NAMED_ERROR.finditer(line))
-        if named:
-            return line[named[-1].start() :][:300]
-    return (lines[0] if lines else type(exc).__name__)[:300]
-
-
-_NAMED_ERROR = re.compile(r"[\w.$]+(?:Error|Exception): ")
+        raise EngineError(f"the Spark job failed: {failure_line(exc)}{log_note()}") from exc
 
 
 def _build(

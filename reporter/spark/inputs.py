@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from reporter.errors import InputError
 from reporter.ingest.sources import is_data_file
+from reporter.spark.session import failure_line
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _GLOB = re.compile(r"[*?\[{]")
@@ -44,8 +45,7 @@ def list_uris(spark: Any, items: list[str]) -> list[RemoteFile]:
         try:
             found = _list(spark, item)
         except Py4JError as exc:  # no FileSystem for the scheme, refused...: one line
-            lines = [line for line in str(exc).splitlines() if "Exception" in line] or [type(exc).__name__]
-            raise InputError(f"{item}: cannot list: {lines[0].strip()[:300]}") from exc
+            raise InputError(f"{item}: cannot list: {failure_line(exc)}") from exc
         if not found:
             raise InputError(
                 f"{item}: {'no files match' if _GLOB.search(item) else 'no such file or folder'}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -123,3 +124,21 @@ def _remove_log() -> None:
     if path is not None and "kept" not in _jvm_log:
         with suppress(OSError):
             path.unlink()
+
+
+_NAMED_ERROR = re.compile(r"[\w.$]+(?:Error|Exception): ")
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line naming a Spark or JVM failure (py4j wraps the JVM's whole trace in the message)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # A Python error in a task comes back inside the JVM's message: its last line says what it was.
+    errors = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
+    if errors:
+        return errors[-1][:300]
+    # A JVM failure: "...SparkException: Job aborted ...: java.io.IOException: Cannot run ...": the innermost.
+    for line in lines:
+        named = list(_NAMED_ERROR.finditer(line))
+        if named:
+            return line[named[-1].start() :][:300]
+    return (lines[0] if lines else type(exc).__name__)[:300]

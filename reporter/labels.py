@@ -6,10 +6,9 @@ is spelled one way everywhere and region `in` reads "India", not "sms in in".
 
 from __future__ import annotations
 
-from phonenumbers.geodata.locale import LOCALE_DATA
-
 from reporter.codes.channels import CHANNELS
 from reporter.config import DEFAULT_REGION_LABELS, Config
+from reporter.country_names import NAMES
 
 # Short display names where the document's section heading is long ("In-App Messaging and Live Chat").
 _SHORT_CHANNEL_NAMES = {
@@ -36,23 +35,16 @@ def channel_label(key: str) -> str:
 def country_name(iso2: str | None) -> str:
     """The English name of an ISO 3166 alpha-2 code ("IN" -> "India"); "Unknown" for none.
 
-    From phonenumbers' geocoding data (already a dependency: destination countries come from it,
-    so it names every code the messages can carry, in the short forms people use: "South Korea",
-    "Bolivia", not ISO's "Korea, Republic of"). An unknown code is returned as it is.
+    From phonenumbers' geocoding data (reporter/country_names.py; already a dependency: destination
+    countries come from it, so it names every code the messages can carry, in the short forms people
+    use: "South Korea", "Bolivia", not ISO's "Korea, Republic of"). An unknown code is returned as it is.
     """
     if not iso2:
         return "Unknown"
     code = iso2.upper()
     if code in _COUNTRY_NAMES:
         return _COUNTRY_NAMES[code]
-    names = LOCALE_DATA.get(code)
-    if not names:
-        return code
-    name = names.get("en", "")
-    for _ in range(3):  # "*aa": the same name as under that other language key
-        if name.startswith("*"):
-            name = names.get(name[1:], "")
-    return name or code
+    return NAMES.get(code, code)
 
 
 def region_label(key: str | None, config: Config | None = None) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from reporter import privacy
+from reporter import privacy, schema
 from reporter.alerts import Alert, evaluate
 from reporter.buckets import bucket_count, build_in_buckets
 from reporter.codes import Dimension, build_dimension
@@ -220,8 +220,10 @@ def _duckdb_tables(
     steps: Steps,
 ) -> tuple[IngestResult, OutcomeCounts]:
     """The heavy part on DuckDB (the Spark engine's counterpart: reporter/spark/)."""
-    # ingest: the inputs -> events, quarantine, ingest_files; inputs (its reconciliation per file)
-    ingested = ingest(con, list(options.inputs), IngestOptions(config, options.region), progress)
+    # ingest: the inputs -> events, quarantine, ingest_files; inputs (its reconciliation per file).
+    # The messages are built from their fields only: the others leave memory after the duplicate check.
+    read = IngestOptions(config, options.region, fields=frozenset(schema.MESSAGE_FIELDS))
+    ingested = ingest(con, list(options.inputs), read, progress)
     register_inputs(con, ingested)
     steps.done("ingest")
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".

@@ -1,4 +1,4 @@
-"""Outcomes in buckets (inputs past the memory limit): the same extracts as one build, messages split."""
+"""Outcomes in buckets and in passes (inputs past the memory limit): the same extracts as one build."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from reporter import outcomes
 from reporter import run as run_module
 from reporter.buckets import bucket_count
 from reporter.generate import generate
@@ -23,13 +24,21 @@ def digests(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The same input built at once, in 3 buckets, and in 3 buckets again."""
+    """The same input built at once, with the messages grouped in 5 passes, in 3 buckets, and in 3
+    buckets again."""
     root = tmp_path_factory.mktemp("buckets")
     generate(root / "in", 60_000, "csv", seed=4, days=2, files=2)
-    outs = {name: root / name for name in ("whole", "bucketed", "again")}
+    lone = [f"2026-03-0{1 + i % 2}T0{i % 10}:00:00Z,sms,{7500 + i % 3},us,+1555000{i:04d}" for i in range(40)]
+    (root / "in" / "without-ids.csv").write_text(
+        "\n".join(["event_time,channel,status_code,region,destination", *lone])
+    )
+    outs = {name: root / name for name in ("whole", "passes", "bucketed", "again")}
     patch = pytest.MonkeyPatch()
     patch.setenv("REPORTER_HMAC_KEY", "bucket key")
     run(RunOptions((str(root / "in"),), outs["whole"]))
+    with pytest.MonkeyPatch.context() as passes:
+        passes.setattr(outcomes, "MESSAGE_PASS_EVENTS", 15_000)
+        run(RunOptions((str(root / "in"),), outs["passes"]))
     patch.setattr(run_module, "bucket_count", lambda events, limit: 3)
     run(RunOptions((str(root / "in"),), outs["bucketed"]))
     run(RunOptions((str(root / "in"),), outs["again"]))
@@ -42,6 +51,21 @@ def test_bucket_count_follows_the_memory_limit():
     assert bucket_count(100_000_000, "3000MB") == 20  # 5M events per bucket at 3 GB
     assert bucket_count(5_000_001, "3000MB") == 2
     assert bucket_count(0, "3000MB") == 1
+
+
+def test_messages_grouped_in_passes_are_the_same_bytes(runs):
+    """Every extract, the messages too: a message's events all fall in one pass, and so does every
+    event without a message_id (a message of its own)."""
+    events, without_id = (
+        duckdb.connect()
+        .execute(
+            "SELECT sum(events), count(*) FILTER (WHERE message_id IS NULL) "
+            f"FROM '{runs['whole']}/extracts/messages/*/*.parquet'"
+        )
+        .fetchall()[0]
+    )
+    assert outcomes.message_passes(events) == 1 and -(-events // 15_000) == 5 and without_id == 40
+    assert digests(runs["passes"]) == digests(runs["whole"])
 
 
 def test_small_extracts_are_the_same_bytes(runs):

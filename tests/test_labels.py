@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from reporter.codes import CHANNEL_KEYS
 from reporter.config import Config, load_config
+from reporter.country_names import NAMES, from_phonenumbers
 from reporter.errors import ConfigError
 from reporter.labels import channel_label, country_name, region_label
 
@@ -29,6 +33,19 @@ def test_one_spelling_per_channel():
 )  # fmt: skip
 def test_country_names(code, name):
     assert country_name(code) == name
+
+
+def test_the_country_table_is_phonenumbers_own():
+    """The table shipped (not imported from phonenumbers at every start) is what phonenumbers says."""
+    regenerate = 'python -c "from reporter.country_names import regenerate; regenerate()"'
+    assert from_phonenumbers() == NAMES, f"phonenumbers renamed a country: {regenerate}"
+    assert len(NAMES) > 240 and NAMES["KR"] == "South Korea"
+
+
+def test_a_run_does_not_load_phonenumbers_geocoding_data():
+    code = "import sys, reporter.run; print('phonenumbers.geodata' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_unknown_and_missing_countries():

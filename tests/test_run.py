@@ -288,3 +288,24 @@ def test_run_returns_what_it_did_and_nightly_and_the_cli_read_it(tmp_path):
     bare = run(RunOptions((str(log),), tmp_path / "bare", warehouse=False))
     assert bare.warehouse is WarehouseState.NOT_BUILT and bare.alerts == ()
     assert not (tmp_path / "bare" / "warehouse.duckdb").exists()
+
+
+def test_fields_no_message_reads_still_tell_duplicates_apart(tmp_path):
+    """A run drops the fields no message carries (event_id, status_description...) from memory after
+    the duplicate check, never before: events that differ only there stay two events."""
+    from reporter.run import RunOptions, run
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "event_time,message_id,channel,status_code,region,event_id,status_description,carrier\n"
+        "2026-11-23T10:00:00Z,m1,sms,7501,eu,e1,Submitted,Vodafone\n"
+        "2026-11-23T10:00:00Z,m1,sms,7501,eu,e2,Submitted,Vodafone\n"  # another event_id: kept
+        "2026-11-23T10:00:00Z,m1,sms,7501,eu,e1,Submitted,Vodafone\n"  # line 2 again: a duplicate
+        "2026-11-23T10:00:00Z,m1,sms,7501,eu,e1,submitted,Vodafone\n"  # another description: kept
+        "2026-11-23T10:00:09Z,m1,sms,7500,eu,e3,Delivered,Vodafone\n"
+    )
+    result = run(RunOptions((str(log),), tmp_path / "out", warehouse=False))
+    assert (result.ingest.totals()["unique"], result.ingest.totals()["duplicates"]) == (4, 1)
+    messages = pl.read_parquet(tmp_path / "out" / "extracts" / "messages" / "*" / "*.parquet")
+    # The carrier is a message's field, read after the check: still there.
+    assert messages.select("events", "status_code", "carrier").rows() == [(4, 7500, "Vodafone")]

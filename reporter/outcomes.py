@@ -22,9 +22,9 @@ from reporter.errors import ReconciliationError
 from reporter.ingest import IngestResult, drop_events
 
 
-def pipeline_sql(name: str) -> str:
+def pipeline_sql(name: str, dialect: str = "duckdb") -> str:
     text = resources.files("reporter.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-    return vocabulary.render(text)
+    return vocabulary.render(text, dialect)
 
 
 def register_dimension(con: duckdb.DuckDBPyConnection, dimension: Dimension) -> None:

@@ -104,6 +104,20 @@ def final_event_key_sql(dialect: str) -> str:
     return f"struct_pack(k := {' + '.join(reversed(packed))}, s := source_index)"
 
 
+def p50_p95_sql(column: str, dialect: str) -> str:
+    """`p50_<column>`, `p95_<column>`: the exact, interpolated median and 95th percentile, rounded to
+    the microsecond (the engines' float interpolation differs in the last bits). DuckDB gets one
+    quantile_cont over a list, one state and one sort for both: two percentile_cont states ran 48M
+    messages (100M events) out of a 3 GB limit in delivery_times, and cost 0.6 s more at 10M.
+    Spark SQL has no list form."""
+    if dialect == "spark":
+        one = "round(percentile_cont({q}) WITHIN GROUP (ORDER BY {c}), 6)"
+        p50, p95 = one.format(q=0.5, c=column), one.format(q=0.95, c=column)
+    else:  # the same aggregate twice is one state (DuckDB folds equal aggregates)
+        p50, p95 = (f"round(quantile_cont({column}, [0.5, 0.95])[{i}], 6)" for i in (1, 2))
+    return f"{p50} AS p50_{column}, {p95} AS p95_{column}"
+
+
 def message_fields_sql(prefix: str = "") -> str:
     """The fields a message carries from its final event (schema.MESSAGE_FIELDS), as columns, but
     message_id: the messages are grouped by it, so messages.sql carries it beside the final event."""
@@ -125,6 +139,8 @@ _SNIPPETS: dict[str, Callable[..., str]] = {
     "message_fields": message_fields_sql,
     "message_details": message_details_sql,
 }
+# Snippets rendered differently per engine: render() passes them its `dialect` last.
+_BY_DIALECT: dict[str, Callable[..., str]] = {"p50_p95": p50_p95_sql}
 _LISTS = {
     "failure_classes": FAILURE_CLASSES,
     "reached_classes": REACHED_CLASSES,
@@ -134,8 +150,9 @@ _LISTS = {
 _MARKER = re.compile(r"\{\{\s*(\w+)(?:\(([^)]*)\))?\s*\}\}")
 
 
-def render(sql: str) -> str:
-    """Replace `{{ name }}` (a list) and `{{ name(args) }}` (a snippet) markers in a SQL text.
+def render(sql: str, dialect: str = "duckdb") -> str:
+    """Replace `{{ name }}` (a list) and `{{ name(args) }}` (a snippet) markers in a SQL text for
+    `dialect` ("duckdb" or "spark").
 
     An unknown marker raises KeyError, so a typo cannot reach an engine as text.
     """
@@ -144,6 +161,9 @@ def render(sql: str) -> str:
         name, args = match[1], match[2]
         if args is None:
             return sql_list(_LISTS[name])
-        return _SNIPPETS[name](*[a.strip() for a in args.split(",")])
+        values = [a.strip() for a in args.split(",")]
+        if name in _BY_DIALECT:
+            return _BY_DIALECT[name](*values, dialect)
+        return _SNIPPETS[name](*values)
 
     return _MARKER.sub(replace, sql)

@@ -80,3 +80,14 @@ def test_no_hand_kept_copies_remain():
         )
     ]
     assert copies == []
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark"])
+def test_median_and_95th_percentile_are_exact_and_interpolated(dialect):
+    """Both renderings give the same figures (DuckDB reads Spark's percentile_cont form too): for
+    1, 2, 3, 4 the median is 2.5 and the 95th percentile 3 + 0.85 * (4 - 3) = 3.85; NULLs are left out."""
+    sql = vocabulary.render(
+        "SELECT {{ p50_p95(s) }} FROM (VALUES (1e0), (4e0), (NULL), (3e0), (2e0)) t(s)", dialect
+    )
+    assert ("quantile_cont(s, [0.5, 0.95])" in sql) == (dialect == "duckdb")
+    assert duckdb.connect().execute(sql).fetchall() == [(2.5, 3.85)]

@@ -185,7 +185,7 @@ def grouped_counts(
     """Run reporter/sql/NAME.sql in Spark SQL over `frame` (as VIEW); the small result becomes a
     driver table NAME, in Spark's order or `order` (DuckDB's, where the NULLs' place differs)."""
     frame.createOrReplaceTempView(view)
-    table = spark.sql(pipeline_sql(name)).toArrow()
+    table = spark.sql(pipeline_sql(name, "spark")).toArrow()
     con.register(f"{name}_arrow", table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow {order}")
     con.unregister(f"{name}_arrow")

@@ -106,7 +106,7 @@ def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> tuple[list[str], li
     keys an object has (grouped by the list: a key given twice shows as a list with a repeat).
 
     Lines that do not parse (NULL) are dropped here, not in SQL: DuckDB pushes a filter on `k` into
-    the scan as a second json_keys() call, which parsed every line twice (2x the pass's CPU)."""
+    the scan as a second json_keys() call, which parsed every line twice."""
     rows = con.execute(
         f"SELECT k, min(r) FROM (SELECT TRY(json_keys(__raw)) AS k, rowid AS r FROM {lines} "
         f"WHERE {_IS_OBJECT}) GROUP BY k"

@@ -39,15 +39,21 @@ class LineMeter:
         self.longest = max(self.longest, self.run)
 
 
-def lines_in(blocks: Iterator[bytes], sha: Any = None, meter: LineMeter | None = None) -> int:
-    """Lines in a stream of blocks up to its last non-empty one: newlines, plus one for an
-    unterminated last line, less the empty lines at the end (they number no record)."""
-    lines, last = 0, b"\n"
+def measured(blocks: Iterator[bytes], sha: Any = None, meter: LineMeter | None = None) -> Iterator[bytes]:
+    """The blocks, each fed to `sha` (a hashlib object) and `meter` on the way."""
     for block in blocks:
         if sha is not None:
             sha.update(block)
         if meter is not None:
             meter.feed(block)
+        yield block
+
+
+def lines_in(blocks: Iterator[bytes], sha: Any = None, meter: LineMeter | None = None) -> int:
+    """Lines in a stream of blocks up to its last non-empty one: newlines, plus one for an
+    unterminated last line, less the empty lines at the end (they number no record)."""
+    lines, last = 0, b"\n"
+    for block in measured(blocks, sha, meter):
         lines += block.count(b"\n")
         last = block
     end = last[len(last.rstrip(b"\r\n")) :].count(b"\n")  # the last line's newline and empty ones

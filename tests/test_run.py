@@ -309,3 +309,16 @@ def test_fields_no_message_reads_still_tell_duplicates_apart(tmp_path):
     messages = pl.read_parquet(tmp_path / "out" / "extracts" / "messages" / "*" / "*.parquet")
     # The carrier is a message's field, read after the check: still there.
     assert messages.select("events", "status_code", "carrier").rows() == [(4, 7500, "Vodafone")]
+
+
+def test_a_run_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas (1.4 s) whenever it builds an Arrow table from Python lists, if pandas
+    is installed, as the `spark` extra installs it; a run on the sample logs never needs it."""
+    pytest.importorskip("pandas")
+    code = (
+        "import sys; from pathlib import Path; from reporter.run import RunOptions, run; "
+        f"run(RunOptions(({str(ROOT / 'sample_logs')!r},), Path({str(tmp_path / 'out')!r}))); "
+        "print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"

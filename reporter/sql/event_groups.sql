@@ -6,6 +6,7 @@ SELECT
     channel,
     region,
     status_code,
-    count(*) AS events
+    count(*) AS events,
+    max(event_time) AS last_event_at  -- the input's latest event (the bucketed run's as-of time)
 FROM events
 GROUP BY ALL

@@ -65,6 +65,12 @@ def default_memory_limit() -> str:
     return memory_limit(None)
 
 
+def limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """The connection's memory_limit in bytes (DuckDB reads it back as e.g. "2.7 GiB")."""
+    setting = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    return int(memory_limit(str(setting)).removesuffix("MB")) * 10**6
+
+
 @contextlib.contextmanager
 def spill_folder(out: Path) -> Iterator[Path]:
     """A temporary folder beside `out` for DuckDB to spill into; removed afterwards (swept if killed)."""

@@ -199,6 +199,14 @@ def test_memory_limit_is_a_size_or_a_share_of_ram(tmp_path: Path):
             memory_limit(bad)
 
 
+def test_a_connection_reads_its_memory_limit_back_in_bytes():
+    from reporter.engine import connect, limit_bytes
+
+    # DuckDB shows 3000MB as "2.7 GiB": 2.7 * 1024**3 = 2,899,102,924 bytes, to the MB below
+    assert limit_bytes(connect(memory_limit="3000MB")) == 2_899_000_000
+    assert limit_bytes(connect(memory_limit="512MB")) == 511_000_000  # "488.2 MiB": 511,914,803
+
+
 def test_bad_memory_limit_exits_64_on_the_command_line_and_78_in_the_config(runner, tmp_path: Path):
     from tests.conftest import DATA
 

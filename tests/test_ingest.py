@@ -548,9 +548,10 @@ def test_bad_config_names_the_file_and_key(tmp_path: Path, text, message):
         load_config(path)
 
 
-@pytest.mark.parametrize("rows_per_pass", [25_000_000, 1])  # 1: one pass per row, as a huge input would
-def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path, monkeypatch, rows_per_pass):
-    monkeypatch.setattr(dedup, "_DEDUP_ROWS_PER_PASS", rows_per_pass)
+# 10**15 bytes a row: one pass per row, as a huge input under a small memory limit would have
+@pytest.mark.parametrize("bytes_per_row", [dedup._DEDUP_BYTES_PER_ROW, 10**15])
+def test_duplicates_are_found_across_files_and_channel_spellings(tmp_path: Path, monkeypatch, bytes_per_row):
+    monkeypatch.setattr(dedup, "_DEDUP_BYTES_PER_ROW", bytes_per_row)
     header = "event_time,message_id,channel,status_code,region\n"
     (tmp_path / "a.csv").write_text(
         header + "2026-11-23T10:00:00Z,m1,SMS,7501,eu\n2026-11-23T10:00:01Z,m1,sms,7500,eu\n"

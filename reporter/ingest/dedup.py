@@ -12,12 +12,15 @@ from dataclasses import dataclass, replace
 import duckdb
 
 from reporter import schema
+from reporter.engine import limit_bytes
 from reporter.ingest.results import FileStats
 
 LINE_BASE = 10**12  # events_all carries file index * base + line, so min() finds the first occurrence
-# Row hashes grouped per pass when looking for duplicates: at 100M events in one pass, the hash table
-# took RSS 1.2 GB past a 3 GB memory limit; 25M per pass stays under it.
-_DEDUP_ROWS_PER_PASS = 25_000_000
+# Memory limit per row hash grouped in one pass when looking for duplicates (12M rows a pass at
+# 3 GB, 50M at 12 GB). At 100M events under 3 GB (the kernel's peak RSS, /usr/bin/time): passes of
+# 25M rows peaked at 3,674 MiB, in the first pass; of 12M, 3,379 MiB, in 24.7 s for the 9 passes
+# (the 4 took 25.8 s); of 6M, 3,379 MiB again. One pass of 100M took RSS 1.2 GB past the limit.
+_DEDUP_BYTES_PER_ROW = 240
 
 
 def stage_table(index: int) -> str:
@@ -79,7 +82,7 @@ def _repeated_hashes(con: duckdb.DuckDBPyConnection, stages: list[str], rows: in
     if not stages:
         return
     hashes = " UNION ALL ".join(f"SELECT __c_hash AS h FROM {t} WHERE __c_reason IS NULL" for t in stages)
-    passes = max(1, -(-rows // _DEDUP_ROWS_PER_PASS))
+    passes = max(1, -(-rows // max(limit_bytes(con) // _DEDUP_BYTES_PER_ROW, 1)))
     for i in range(passes):
         part = f"WHERE h % {passes} = {i}" if passes > 1 else ""
         con.execute(f"INSERT INTO dup_hashes SELECT h FROM ({hashes}) {part} GROUP BY h HAVING count(*) > 1")

@@ -702,3 +702,27 @@ def test_json_lines_that_are_not_objects_or_do_not_parse(tmp_path: Path):
         (6, "invalid_json"),
         (7, "not_an_object"),
     ]
+
+
+def test_parquet_keeps_the_raw_text_of_every_quarantined_row(tmp_path: Path):
+    """A Parquet file whose channels are all known keeps raw text for bad rows only, tested once per
+    file; one with an unknown channel still keeps that row's raw text."""
+    con = connect()
+    rows = {
+        "known.parquet": "('2026-11-23T10:00:00Z', 'm1', 'SMS', 7501), "
+        "('2026-11-23T10:00:01Z', 'm2', 'sms', NULL)",
+        "unknown.parquet": "('2026-11-23T10:00:00Z', 'm3', 'pigeon', 7501), "
+        "('2026-11-23T10:00:01Z', 'm4', 'sms', 7500)",
+    }
+    for name, values in rows.items():
+        con.execute(
+            f"COPY (SELECT * FROM (VALUES {values}) t(event_time, message_id, channel, status_code)) "
+            f"TO '{tmp_path / name}' (FORMAT parquet)"
+        )
+    ingest(con, [str(tmp_path)])
+    quarantined = con.execute("SELECT reason, raw FROM quarantine ORDER BY file").fetchall()
+    assert [(r, "m2" in raw or "m3" in raw) for r, raw in quarantined] == [
+        ("missing_status_code", True),
+        ("unknown_channel", True),
+    ]
+    assert con.execute("SELECT count(*) FROM events").fetchall() == [(2,)]

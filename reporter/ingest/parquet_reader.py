@@ -34,5 +34,6 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, table: str, ma
         + ", ".join(f"{quote_ident(c)} := {source_column(i)}" for i, c in enumerate(columns))
         + ") AS VARCHAR)"
     )
+    specs.every_channel_known = specs.channels_known(con, scan)
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
     return Staged(table, 0, reject_table(con, table + "_rejects"), present=specs.present)

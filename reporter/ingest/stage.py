@@ -21,6 +21,7 @@ import duckdb
 import zstandard
 
 from reporter import schema
+from reporter.codes.channels import channel_key
 from reporter.engine import insert_rows, quote_ident, quote_literal
 from reporter.errors import StorageError
 from reporter.ingest import mapping
@@ -297,11 +298,23 @@ class StageSpecs:
     def __init__(self, fields: dict[str, FieldSpec], zone: str, region: str, known_hashes: list[int]) -> None:
         self.fields, self.zone, self.region = fields, zone, region
         self.known_hashes = known_hashes  # DuckDB hash() of exact spellings that need no raw text kept
+        # A reader that found every channel spelling of its source known (channels_known) sets this:
+        # the raw text is then kept for bad rows only, without a test per row.
+        self.every_channel_known = False
         self.present = frozenset(n for n in schema.AS_WRITTEN if n in fields)
         # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
         self.empty_is_null = False
         self.conflicts: list[str] = []  # SQL, true where two spellings of one key disagree
         self.read: frozenset[str] = frozenset()  # the source's column names or keys the fields read
+
+    def channels_known(self, con: duckdb.DuckDBPyConnection, scan: str) -> bool:
+        """True when every channel spelling in `scan` is a known channel's (a cheap test where the
+        source is columnar: at 10M Parquet rows, one DISTINCT of 0.05 s against a test per row of 0.5 s)."""
+        chan = self.fields.get("channel", FieldSpec("CAST(NULL AS VARCHAR)"))
+        texts = con.execute(
+            f"SELECT DISTINCT {mapping.text(chan.expr, chan.dtype, trim=False)} FROM {scan}"
+        ).fetchall()
+        return all(t is None or channel_key(t) is not None for (t,) in texts)
 
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
@@ -344,6 +357,8 @@ class StageSpecs:
         # with a known spelling (odds ~1e-17) would only leave an unknown channel's raw text out.
         known = ", ".join(map(str, self.known_hashes))
         keep_raw = f"__c_reason IS NOT NULL OR hash(__c_channel_text) NOT IN ({known})"
+        if self.every_channel_known:
+            keep_raw = "__c_reason IS NOT NULL"
         kept = [
             "__c_event_time",
             "__c_status_code",

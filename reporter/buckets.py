@@ -20,7 +20,7 @@ import duckdb
 
 from reporter import schema
 from reporter.codes import Dimension
-from reporter.engine import quote_literal
+from reporter.engine import quote_literal, size_bytes
 from reporter.errors import ReconciliationError
 from reporter.extracts import write_message_dates
 from reporter.ingest import IngestResult
@@ -40,12 +40,11 @@ from reporter.outcomes import (
 # Memory the build of one message takes per event at most (stage, group-by, extract), measured:
 # 5M events in a bucket at a 3 GB limit keep DuckDB from spilling the per-message GROUP BY.
 BYTES_PER_EVENT = 600
-_MB = 10**6
 
 
 def bucket_count(events: int, memory_limit: str) -> int:
     """Buckets for `events` under `memory_limit` (engine.memory_limit's "<n>MB"): 1 when they fit."""
-    per_bucket = max(int(memory_limit.removesuffix("MB")) * _MB // BYTES_PER_EVENT, 1)
+    per_bucket = max(size_bytes(memory_limit) // BYTES_PER_EVENT, 1)
     return max(1, -(-events // per_bucket))
 
 

@@ -65,10 +65,15 @@ def default_memory_limit() -> str:
     return memory_limit(None)
 
 
+def size_bytes(limit: str) -> int:
+    """Bytes of a memory_limit() value ("<n>MB")."""
+    return int(limit.removesuffix("MB")) * 10**6
+
+
 def limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     """The connection's memory_limit in bytes (DuckDB reads it back as e.g. "2.7 GiB")."""
     setting = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    return int(memory_limit(str(setting)).removesuffix("MB")) * 10**6
+    return size_bytes(memory_limit(str(setting)))
 
 
 @contextlib.contextmanager

@@ -49,11 +49,11 @@ def measured(blocks: Iterator[bytes], sha: Any = None, meter: LineMeter | None =
         yield block
 
 
-def lines_in(blocks: Iterator[bytes], sha: Any = None, meter: LineMeter | None = None) -> int:
+def lines_in(blocks: Iterator[bytes], meter: LineMeter | None = None) -> int:
     """Lines in a stream of blocks up to its last non-empty one: newlines, plus one for an
     unterminated last line, less the empty lines at the end (they number no record)."""
     lines, last = 0, b"\n"
-    for block in measured(blocks, sha, meter):
+    for block in measured(blocks, meter=meter):
         lines += block.count(b"\n")
         last = block
     end = last[len(last.rstrip(b"\r\n")) :].count(b"\n")  # the last line's newline and empty ones

@@ -34,6 +34,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, table: str, ma
         + ", ".join(f"{quote_ident(c)} := {source_column(i)}" for i, c in enumerate(columns))
         + ") AS VARCHAR)"
     )
-    specs.every_channel_known = specs.channels_known(con, scan)
+    texts = specs.channel_texts(con, scan)
     con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
-    return Staged(table, 0, reject_table(con, table + "_rejects"), present=specs.present)
+    rejects = reject_table(con, table + "_rejects")
+    return Staged(table, 0, rejects, present=specs.present, channel_texts=texts)

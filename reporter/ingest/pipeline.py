@@ -207,12 +207,17 @@ class _Ingest:
             reason = "header_only" if staged.header_lines else "empty_file"
             self.quarantine_whole(stats, reason, "the file has no data rows")
             return
-        # Channel spellings are few: map the distinct ones with the dimension's own channel_key.
-        texts = con.execute(
-            f"SELECT DISTINCT __c_channel_text FROM {table} WHERE __c_channel_text IS NOT NULL "
-            "AND __c_channel_text NOT IN (SELECT text FROM channel_map)"
-        ).fetchall()
-        insert_rows(con, "channel_map", ["text", "channel"], [[t, channel_key(t)] for (t,) in texts])
+        # Channel spellings are few: map the distinct ones with the dimension's own channel_key
+        # (the reader's list when it has one: the stage is not scanned for them again).
+        texts = staged.channel_texts
+        if texts is None:
+            found = con.execute(
+                f"SELECT DISTINCT __c_channel_text FROM {table} WHERE __c_channel_text IS NOT NULL"
+            ).fetchall()
+            texts = [t for (t,) in found]
+        mapped = {t for (t,) in con.execute("SELECT text FROM channel_map").fetchall()}
+        new: list[list[object]] = [[t, channel_key(t)] for t in texts if t not in mapped]
+        insert_rows(con, "channel_map", ["text", "channel"], new)
         con.execute(
             f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
             f"{privacy.mask_raw('s.__c_raw')}, 1 FROM {table} s{skips} "

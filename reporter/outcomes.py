@@ -17,7 +17,7 @@ import phonenumbers
 from reporter import privacy, vocabulary
 from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
-from reporter.engine import insert_rows
+from reporter.engine import arrow_stream, insert_rows
 from reporter.errors import ReconciliationError
 from reporter.ingest import IngestResult, drop_events
 
@@ -30,7 +30,7 @@ def pipeline_sql(name: str, dialect: str = "duckdb") -> str:
 def register_dimension(con: duckdb.DuckDBPyConnection, dimension: Dimension) -> None:
     """`status_codes`, `status_code_rows`, `channel_support` and `lifecycle_codes` tables."""
     for name, frame in (("status_codes", dimension.codes), ("status_code_rows", dimension.rows)):
-        con.register(f"{name}_df", frame)
+        con.register(f"{name}_df", arrow_stream(frame))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")
         con.unregister(f"{name}_df")
     con.execute(

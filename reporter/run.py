@@ -53,7 +53,6 @@ from reporter.outcomes import (
     latest_event_time,
 )
 from reporter.queries import NamedQuery, load_queries, run_query
-from reporter.report import write_report
 from reporter.tables import AGGREGATES, DIMENSION, HISTORY, INGESTED, Tables
 from reporter.warehouse import WarehouseState, build_warehouse
 
@@ -297,6 +296,9 @@ def _finish(
     steps.done("other_extracts")
     # alerts and report: read the same tables through queries/*.sql -> OUT/report.html, OUT/email/
     fired = tuple(evaluate(run_query(con, queries["comparison"]), config.alerts))
+    # Imported here, not above: matplotlib (41 MB resident) stays out of the heavy part's peak memory.
+    from reporter.report import write_report
+
     period = (options.start, options.end)
     write_report(con, queries, options.out, ingested, period, list(fired), options.notice, config)
     steps.done("report")

@@ -178,7 +178,7 @@ def test_tables_are_on_the_connection_for_the_report(tmp_path, monkeypatch):
             seen[table] = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         return real(con, *args, **kwargs)
 
-    monkeypatch.setattr("reporter.run.write_report", spy)
+    monkeypatch.setattr("reporter.report.write_report", spy)
     _run(tmp_path)
     # delivery_times: 6 (day, channel, region), 5 (day, channel), 2 days, 4 (channel, region), 3 channels, 1.
     assert seen == {"delivery_times": 21, "daily_codes": 3, "daily_codes_history": 3, "by_carrier": 3}
@@ -250,7 +250,7 @@ def test_daily_codes_history_adds_earlier_dates_stored_beside_their_daily(extrac
         seen.extend(con.execute(query).fetchall())
         return write_report(con, *args, **kwargs)
 
-    monkeypatch.setattr("reporter.run.write_report", spy)
+    monkeypatch.setattr("reporter.report.write_report", spy)
     (tmp_path / "log.csv").write_text(LOG)
     run(RunOptions((str(tmp_path / "log.csv"),), tmp_path / "out", history=tuple(history)))
     # This run's failures: one on the 23rd (a4), two on the 24th (b5, b6).

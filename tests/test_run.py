@@ -322,3 +322,29 @@ def test_a_run_does_not_import_pandas(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("buckets", [1, 2])
+def test_the_heavy_part_loads_neither_pyarrow_nor_matplotlib(tmp_path, buckets):
+    """The heavy part (ingest, outcomes, the messages extract) runs at the memory limit, so every
+    megabyte the process holds beside DuckDB is peak memory: pyarrow (38 MB resident) and matplotlib
+    (41 MB) are loaded only by the small part after it (the named queries' frames, the charts), and
+    not by the command's imports either."""
+    code = f"""
+import sys
+from pathlib import Path
+import reporter.cli  # the command's own imports count too
+from reporter import run as run_module
+loaded = []
+finish = run_module._finish
+def noting(*args, **kwargs):
+    loaded.extend(sorted({{"pyarrow", "matplotlib"}} & sys.modules.keys()))
+    return finish(*args, **kwargs)
+run_module._finish = noting
+run_module.bucket_count = lambda events, limit: {buckets}
+options = run_module.RunOptions(({str(ROOT / "sample_logs")!r},), Path({str(tmp_path / "out")!r}))
+result = run_module.run(options)
+print(result.outcomes.buckets, loaded, sorted({{"pyarrow", "matplotlib"}} & sys.modules.keys()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == f"{buckets} [] ['matplotlib', 'pyarrow']"

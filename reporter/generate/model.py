@@ -15,7 +15,6 @@ import itertools
 from dataclasses import dataclass
 
 import polars as pl
-import pyarrow as pa
 
 from reporter.codes import CHANNEL_KEYS, build_dimension
 from reporter.errors import UsageError
@@ -86,6 +85,8 @@ _DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
 
 def _hex(frame: pl.DataFrame, expr: pl.Expr) -> pl.Series:
     """16 hex digits of a UInt64 expression (Arrow views the integers as 8-byte strings)."""
+    import pyarrow as pa  # here: `reporter run` imports this package (its CLI) and needs no pyarrow
+
     values = frame.select(expr.alias("v")).to_series().to_arrow()
     return pl.Series(pl.from_arrow(values.view(pa.binary(8)))).bin.encode("hex")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from reporter.fsio import atomic_path
 from reporter.generate.hashing import bits, keyed, uniform
@@ -145,6 +144,8 @@ class Sink:
             return
         table = _parquet_table(frame, self.seed)
         if first:
+            import pyarrow.parquet as pq  # here: `reporter run` imports this package and needs no pyarrow
+
             self.parquet[path] = pq.ParquetWriter(self.temporary[path], table.schema, compression="zstd")
             self.stack.callback(self.parquet[path].close)
         self.parquet[path].write_table(table)

@@ -89,15 +89,12 @@ def lenient_lines(con: duckdb.DuckDBPyConnection, lines: str) -> str | None:
 
     The candidates stream by in batches, so a file full of them is never held whole."""
     table = lines + "_lenient"
-    candidates = con.sql(
+    con.execute(
         f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE __raw IS NOT NULL AND ({' OR '.join(_LENIENT)})"
-    ).to_arrow_reader(10_000)
-    bad = [  # line numbers only: the texts stream by in batches
-        r
-        for batch in candidates
-        for r, text in zip(*batch.to_pydict().values(), strict=True)
-        if not _strict_json(text)
-    ]
+    )
+    bad: list[int] = []  # line numbers only: the texts stream by in batches (fetchmany, no pyarrow)
+    while batch := con.fetchmany(10_000):
+        bad.extend(r for r, text in batch if not _strict_json(text))
     return _ordinals(con, table, bad)
 
 

@@ -101,16 +101,22 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def arrow_stream(frame: pl.DataFrame) -> object:
-    """`frame` as an Arrow stream for `con.register`, read by one statement. DuckDB reads a registered
-    Polars frame through `frame.to_arrow()`, which loads pyarrow (38 MB resident): the heavy part of a
-    run never needs it (test_run::test_the_heavy_part_loads_neither_pyarrow_nor_matplotlib).
+class ArrowStream:
+    """A Polars frame for `con.register` as an Arrow C stream, exported afresh for every scan. DuckDB
+    reads a registered Polars frame itself through `frame.to_arrow()`, which loads pyarrow (38 MB
+    resident): the heavy part of a run never needs it
+    (test_run::test_the_heavy_part_loads_neither_pyarrow_nor_matplotlib).
 
     A column of None only (Polars' Null type, exported without a validity bitmap) goes as strings:
     DuckDB 2.0 refuses the Null type's stream, and casts the NULL strings to the column they fill."""
-    import polars as pl
 
-    return frame.with_columns(pl.col(pl.Null).cast(pl.String)).__arrow_c_stream__()
+    def __init__(self, frame: pl.DataFrame) -> None:
+        import polars as pl
+
+        self.frame = frame.with_columns(pl.col(pl.Null).cast(pl.String))
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
 
 
 def insert_rows(
@@ -126,7 +132,7 @@ def insert_rows(
     import polars as pl
 
     data = pl.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)}, strict=False)
-    con.register("__insert_rows", arrow_stream(data))
+    con.register("__insert_rows", ArrowStream(data))
     try:
         con.execute(
             f"INSERT INTO {quote_ident(table)} ({', '.join(quote_ident(c) for c in columns)}) "

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from reporter import __version__, privacy
-from reporter.engine import arrow_stream, quote_literal
+from reporter.engine import ArrowStream, quote_literal
 from reporter.fsio import atomic_dir, atomic_path, write_text
 from reporter.ingest import IngestResult
 
@@ -112,7 +112,7 @@ def write_empty_messages(con: duckdb.DuckDBPyConnection, folder: Path, day: dt.d
 def register_inputs(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
     """`inputs`: one row per input file with its reconciliation figures."""
     frame = pl.DataFrame([asdict(f) for f in result.files], schema=INPUT_SCHEMA)
-    con.register("inputs_df", arrow_stream(frame))
+    con.register("inputs_df", ArrowStream(frame))
     con.execute("CREATE OR REPLACE TEMP TABLE inputs AS SELECT * FROM inputs_df")
     con.unregister("inputs_df")
 

@@ -17,7 +17,7 @@ import phonenumbers
 from reporter import privacy, vocabulary
 from reporter.codes import Dimension
 from reporter.codes.rules import LIFECYCLE_CODES
-from reporter.engine import arrow_stream, insert_rows
+from reporter.engine import ArrowStream, insert_rows
 from reporter.errors import ReconciliationError
 from reporter.ingest import IngestResult, drop_events
 
@@ -30,7 +30,7 @@ def pipeline_sql(name: str, dialect: str = "duckdb") -> str:
 def register_dimension(con: duckdb.DuckDBPyConnection, dimension: Dimension) -> None:
     """`status_codes`, `status_code_rows`, `channel_support` and `lifecycle_codes` tables."""
     for name, frame in (("status_codes", dimension.codes), ("status_code_rows", dimension.rows)):
-        con.register(f"{name}_df", arrow_stream(frame))
+        con.register(f"{name}_df", ArrowStream(frame))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_df")
         con.unregister(f"{name}_df")
     con.execute(
@@ -240,13 +240,14 @@ def build_message_summaries(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.datetime | None,
     receipt_timeout_minutes: int,
-    messages: str = "message_rows",
+    messages: str,
 ) -> None:
     """`delivery_times` and `by_carrier`, the small tables that need the messages themselves.
 
-    Built from `message_rows` before it is dropped; messages without a receipt are those still
-    submitted or queued whose first event is older than the timeout before `as_of`. `messages`: the
-    table whose rows delivery_times must count (message_base, where message_rows is a view over it).
+    by_carrier reads `message_rows`, delivery_times `message_base` with its class (delivery_seconds.sql),
+    before they are dropped; messages without a receipt are those still submitted or queued whose
+    first event is older than the timeout before `as_of`. `messages`: the table whose rows
+    delivery_times must count (message_base).
     """
     con.execute(f"CREATE OR REPLACE TEMP TABLE by_carrier AS {pipeline_sql('by_carrier')}")
     # delivery_seconds as a CTE, not a table (the buckets keep one): 0.35 s less at 10M.

@@ -286,7 +286,8 @@ def _finish(
     started: float,
 ) -> RunResult:
     """The small part, the same for every engine: from the tables the heavy part handed on, the
-    other extracts, the report, the warehouse and the manifest."""
+    other extracts, the report, the warehouse and the manifest. pyarrow and matplotlib load here
+    (the named queries' frames, registered as they are; the charts), not in the heavy part."""
     ingested, counts, handed = heavy
     queries = load_queries()
     # history: reads message_counts and earlier days' daily extracts; creates HISTORY's tables

@@ -166,6 +166,23 @@ def test_a_key_given_twice_with_different_values_quarantines_that_row(tmp_path: 
     assert quarantine == [(2, "conflicting_keys"), (4, "conflicting_keys"), (5, "conflicting_keys")]
 
 
+def test_a_key_given_twice_in_an_object_nested_too_deep_to_compare_quarantines_that_row(tmp_path: Path):
+    # Python's json parser stops at its recursion limit: the two values of "channel" cannot be
+    # compared, and the row must not be counted as DuckDB's first value ("sms").
+    deep = "[" * 50_000 + "1" + "]" * 50_000
+    lines = _objects(
+        '"event_time": "2026-11-23T10:00:00Z", "status_code": 7500, ',
+        [
+            '"message_id": "m1", "channel": "sms"',
+            f'"message_id": "m2", "channel": "sms", "channel": "email", "deep": {deep}',
+            '"message_id": "m3", "channel": "sms"',
+        ],
+    )
+    kept, quarantine = run(ndjson(tmp_path, lines))
+    assert [m for m, *_ in kept] == ["m1", "m3"]
+    assert quarantine == [(2, "conflicting_keys")]
+
+
 def test_a_webhook_body_giving_a_key_twice_with_different_values_is_quarantined(tmp_path: Path):
     def body(transid: str, info: str = "", outer: str = "") -> str:
         return (
@@ -192,6 +209,12 @@ def test_a_webhook_body_giving_a_key_twice_with_different_values_is_quarantined(
         '{"event_time": "2026-11-23T10:00:00Z", "message_id": "m2", "channel": "sms", "status_code": NaN}',
         '{"event_time": "2026-11-23T10:00:00Z", "message_id": "m2", "channel": "sms", "codes": [7500, ]}',
         '{"event_time": "2026-11-23T10:00:00Z", "message_id": "m2", "channel": "sms", "code": -Infinity}',
+        # nested deeper than Python's json parser goes (RecursionError): still that line's problem
+        '{"event_time": "2026-11-23T10:00:00Z", "message_id": "m2", "channel": "sms", "deep": '
+        + "[" * 50_000
+        + "NaN"
+        + "]" * 50_000
+        + "}",
     ],
 )
 def test_json_that_only_a_lenient_parser_reads_is_invalid(tmp_path: Path, bad):

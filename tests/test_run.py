@@ -329,7 +329,10 @@ def test_the_heavy_part_loads_neither_pyarrow_nor_matplotlib(tmp_path, buckets):
     """The heavy part (ingest, outcomes, the messages extract) runs at the memory limit, so every
     megabyte the process holds beside DuckDB is peak memory: pyarrow (38 MB resident) and matplotlib
     (41 MB) are loaded only by the small part after it (the named queries' frames, the charts), and
-    not by the command's imports either."""
+    not by the command's imports either. The NDJSON file gives a key twice (its check streams rows)."""
+    repeated = tmp_path / "repeated.ndjson"
+    row = '"event_time": "2026-11-23T10:00:00Z", "status_code": 7500, "message_id": "r1"'
+    repeated.write_text(f'{{{row}, "channel": "sms", "channel": "email"}}\n{{{row}, "channel": "sms"}}\n')
     code = f"""
 import sys
 from pathlib import Path
@@ -342,7 +345,8 @@ def noting(*args, **kwargs):
     return finish(*args, **kwargs)
 run_module._finish = noting
 run_module.bucket_count = lambda events, limit: {buckets}
-options = run_module.RunOptions(({str(ROOT / "sample_logs")!r},), Path({str(tmp_path / "out")!r}))
+inputs = ({str(ROOT / "sample_logs")!r}, {str(repeated)!r})
+options = run_module.RunOptions(inputs, Path({str(tmp_path / "out")!r}))
 result = run_module.run(options)
 print(result.outcomes.buckets, loaded, sorted({{"pyarrow", "matplotlib"}} & sys.modules.keys()))
 """

@@ -207,6 +207,22 @@ def test_a_period_keeps_the_same_messages(spark, tmp_path):
     assert [p.name for p in (sp / "extracts" / "messages").iterdir()] == ["date=2026-11-24"]
 
 
+def test_a_period_without_messages_gives_the_same_outputs(spark, tmp_path):
+    logs = tmp_path / "in.csv"
+    _write_csv(
+        logs,
+        [
+            ["2026-11-23T23:00:00Z", "m1", "sms", "7501", "eu", "+447700900123"],
+            ["2026-11-24T01:00:00Z", "m1", "sms", "7500", "eu", "+447700900123"],
+        ],
+    )
+    day = dt.date(2026, 11, 30)
+    duck, sp = _both(tmp_path, [str(logs)], start=day, end=day)
+    _assert_same(duck, sp)
+    outcomes = json.loads((sp / "manifest.json").read_text())["outcomes"]
+    assert (outcomes["messages"], outcomes["messages_outside_period"]) == (0, 1)
+
+
 def test_engine_config(tmp_path):
     path = tmp_path / "r.toml"
     path.write_text(

@@ -79,7 +79,7 @@ def _strict_json(text: str) -> bool:
 
     try:
         json.loads(text.lstrip("\ufeff"), parse_constant=refuse)
-    except ValueError:  # json.JSONDecodeError included
+    except (ValueError, RecursionError):  # json.JSONDecodeError included; RecursionError: nested too deep
         return False
     return True
 
@@ -92,7 +92,7 @@ def lenient_lines(con: duckdb.DuckDBPyConnection, lines: str) -> str | None:
     con.execute(
         f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE __raw IS NOT NULL AND ({' OR '.join(_LENIENT)})"
     )
-    bad: list[int] = []  # line numbers only: the texts stream by in batches (fetchmany, no pyarrow)
+    bad: list[int] = []  # line numbers only: the texts stream by in batches (fetchmany: no pyarrow)
     while batch := con.fetchmany(10_000):
         bad.extend(r for r, text in batch if not _strict_json(text))
     return _ordinals(con, table, bad)
@@ -141,6 +141,9 @@ def _conflicting(text: str, levels: dict[tuple[str, ...], set[str]]) -> bool:
         top = json.loads(text.lstrip("\ufeff"), object_pairs_hook=_Object)
     except ValueError:
         return False  # not strict JSON: invalid_json, decided elsewhere
+    except RecursionError:  # nested deeper than Python's parser goes: the two values cannot be compared,
+        return True  # so the row is not read as DuckDB's first value of the key
+
     for path, keys in levels.items():
         node = top
         for key in path:
@@ -194,16 +197,13 @@ def repeated_keys(
     if not tests:
         return None
     where = " OR ".join(f"list_contains(${i}, {listed})" for i, (listed, _) in enumerate(tests, 1))
-    candidates = con.sql(
+    con.execute(
         f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE {_IS_OBJECT} AND ({where})",
-        params=[lists for _, lists in tests],
-    ).to_arrow_reader(10_000)
-    found = [
-        r
-        for batch in candidates
-        for r, text in zip(*batch.to_pydict().values(), strict=True)
-        if _conflicting(text, levels)
-    ]
+        [lists for _, lists in tests],
+    )
+    found: list[int] = []  # the texts stream by in batches (fetchmany: no pyarrow in the heavy part)
+    while batch := con.fetchmany(10_000):
+        found.extend(r for r, text in batch if _conflicting(text, levels))
     return _ordinals(con, lines + "_repeated", found)
 
 

@@ -149,8 +149,11 @@ def _summaries(
         con.register("message_rows_arrow", kept.limit(0).toArrow())
         con.execute("CREATE OR REPLACE TEMP TABLE message_rows AS SELECT * FROM message_rows_arrow")
         con.unregister("message_rows_arrow")
+        # delivery_seconds.sql reads message_base (DuckDB's table under message_rows): the same columns
+        con.execute("CREATE OR REPLACE TEMP VIEW message_base AS SELECT * FROM message_rows")
         latest = None if as_of is None else dt.datetime.fromtimestamp(as_of / 1e6, dt.UTC)
-        build_message_summaries(con, latest, config.delivery.receipt_timeout_minutes)
+        build_message_summaries(con, latest, config.delivery.receipt_timeout_minutes, "message_base")
+        con.execute("DROP VIEW message_base")
         con.execute("DROP TABLE message_rows")
         return
     # delivery_seconds.sql's two columns (DuckDB's epoch_us and $params are not Spark SQL).

@@ -2,7 +2,7 @@
 -- from messages.sql) and whether it still waits for a receipt: the small per-message column
 -- delivery_times' quantiles need (kept across buckets when the messages are built in buckets).
 -- Reads message_base with its class, not message_rows: the destination country is not needed, and
--- its join cost 0.35 s of 0.9 at 10M events.
+-- its join made this 0.9 s at 10M events instead of 0.6.
 -- $as_of: the latest event time of the run's input; $timeout_minutes: the receipt timeout.
 SELECT
     m.date,

@@ -1,7 +1,8 @@
 -- `message_rows`, a view: the messages (`message_base`) classified through code_lookup, with the
 -- destination country, destination still in clear. What the small aggregates read (message_counts,
--- by_carrier, delivery_seconds); the writers read `messages_public`. The country of a destination
--- prefix is looked up once per prefix (outcomes.py), on the messages' final destinations only.
+-- by_carrier; delivery_seconds needs no country and reads message_base); the writers read
+-- `messages_public`. The country of a destination prefix is looked up once per prefix (outcomes.py),
+-- on the messages' final destinations only.
 SELECT
     m.date,
     m.message_key,

@@ -252,7 +252,7 @@ def _messages(
         outside = drop_outside_period(con, "message_base", *period)
         drop_outside_period(con, "message_counts", *period)
         counts = replace(outcomes, messages=outcomes.messages - outside, messages_outside_period=outside)
-        build_message_summaries(con, as_of, timeout, "message_base")
+        build_message_summaries(con, as_of, timeout)
         write_messages(con, folder, options.start)
     else:
         # Built in the spill folder (beside OUT, so the same file system) and moved into OUT only

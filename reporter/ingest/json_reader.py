@@ -4,6 +4,7 @@ lines only a lenient parser reads (trailing commas, NaN) are checked again stric
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
@@ -85,17 +86,26 @@ def _strict_json(text: str) -> bool:
 
 
 def lenient_lines(con: duckdb.DuckDBPyConnection, lines: str) -> str | None:
-    """SQL true for the lines (by `__ordinal`) only a lenient parser reads; None when there are none.
+    """SQL true for the lines (by `__ordinal`) only a lenient parser reads; None when there are none."""
+    candidates = f"__raw IS NOT NULL AND ({' OR '.join(_LENIENT)})"
+    return _flagged(con, lines, (candidates, None), lambda text: not _strict_json(text), lines + "_lenient")
 
-    The candidates stream by in batches, so a file full of them is never held whole."""
-    table = lines + "_lenient"
-    con.execute(
-        f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE __raw IS NOT NULL AND ({' OR '.join(_LENIENT)})"
-    )
-    bad: list[int] = []  # line numbers only: the texts stream by in batches (fetchmany: no pyarrow)
+
+def _flagged(
+    con: duckdb.DuckDBPyConnection,
+    lines: str,
+    candidates: tuple[str, Sequence[object] | None],
+    flag: Callable[[str], bool],
+    table: str,
+) -> str | None:
+    """SQL true for the lines of `lines` that match `candidates` (SQL, its parameters) and whose text
+    `flag` holds true (kept in `table`, see _ordinals); None when there are none. The texts stream by
+    in batches (fetchmany: no pyarrow in the heavy part), so a file full of them is never held whole."""
+    con.execute(f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE {candidates[0]}", candidates[1])
+    found: list[int] = []
     while batch := con.fetchmany(10_000):
-        bad.extend(r for r, text in batch if not _strict_json(text))
-    return _ordinals(con, table, bad)
+        found.extend(r for r, text in batch if flag(text))
+    return _ordinals(con, table, found)
 
 
 def json_keys(con: duckdb.DuckDBPyConnection, lines: str) -> tuple[list[str], list[list[str]]]:
@@ -197,14 +207,8 @@ def repeated_keys(
     if not tests:
         return None
     where = " OR ".join(f"list_contains(${i}, {listed})" for i, (listed, _) in enumerate(tests, 1))
-    con.execute(
-        f"SELECT rowid + 1 AS r, __raw FROM {lines} WHERE {_IS_OBJECT} AND ({where})",
-        [lists for _, lists in tests],
-    )
-    found: list[int] = []  # the texts stream by in batches (fetchmany: no pyarrow in the heavy part)
-    while batch := con.fetchmany(10_000):
-        found.extend(r for r, text in batch if _conflicting(text, levels))
-    return _ordinals(con, lines + "_repeated", found)
+    candidates = (f"{_IS_OBJECT} AND ({where})", [lists for _, lists in tests])
+    return _flagged(con, lines, candidates, lambda text: _conflicting(text, levels), lines + "_repeated")
 
 
 def _ordinals(con: duckdb.DuckDBPyConnection, table: str, ordinals: list[int]) -> str | None:

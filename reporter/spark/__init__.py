@@ -152,7 +152,7 @@ def _summaries(
         # delivery_seconds.sql reads message_base (DuckDB's table under message_rows): the same columns
         con.execute("CREATE OR REPLACE TEMP VIEW message_base AS SELECT * FROM message_rows")
         latest = None if as_of is None else dt.datetime.fromtimestamp(as_of / 1e6, dt.UTC)
-        build_message_summaries(con, latest, config.delivery.receipt_timeout_minutes, "message_base")
+        build_message_summaries(con, latest, config.delivery.receipt_timeout_minutes)
         con.execute("DROP VIEW message_base")
         con.execute("DROP TABLE message_rows")
         return

@@ -3,14 +3,16 @@
     python bench/profile_run.py INPUT --out DIR [--memory-limit 3GB] [--over 1.0]
 
 Runs reporter.run in this process with its connection wrapped, printing to stderr the start offset
-and duration of every statement slower than --over seconds, then the total and the peak RSS sampled
-every half second (with the time it was reached, to find the step). For operator-level figures, use
-DuckDB's profiler on one statement (`SET enable_profiling = 'json'`).
+and duration of every statement slower than --over seconds, with its CPU seconds and disk traffic,
+then the total and the peak RSS sampled every half second (with the time it was reached, to find the
+step). For operator-level figures, use DuckDB's profiler on one statement
+(`SET enable_profiling = 'json'`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import threading
@@ -51,12 +53,24 @@ class TimedConnection:
         return getattr(self._con, name)
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        start = elapsed()
+        start, (cpu, read, written) = elapsed(), usage()
         result = self._con.execute(sql, *args, **kwargs)
         took = elapsed() - start
         if took > self._over:
-            print(f"{start:8.1f} +{took:6.1f}s  {' '.join(str(sql).split())[:120]}", file=sys.stderr)
+            after = usage()
+            disk = f"disk read {after[1] - read:6,} MiB, written {after[2] - written:6,} MiB"
+            cost = f"cpu {after[0] - cpu:6.1f}s, {disk}"
+            print(f"{start:8.1f} +{took:6.1f}s  {cost}  {' '.join(str(sql).split())[:100]}", file=sys.stderr)
         return result
+
+
+def usage() -> tuple[float, int, int]:
+    """CPU seconds of the process (all threads), and MiB it has read from and written to the disk
+    (page-cache hits are not reads): whether a statement waited on the disk or computed."""
+    times = os.times()
+    with open("/proc/self/io") as io:
+        fields = dict(line.split(": ") for line in io.read().splitlines())
+    return times.user + times.system, int(fields["read_bytes"]) >> 20, int(fields["write_bytes"]) >> 20
 
 
 def main() -> None:

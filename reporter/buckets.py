@@ -24,6 +24,7 @@ from reporter.engine import quote_literal, size_bytes
 from reporter.errors import ReconciliationError
 from reporter.extracts import write_message_dates
 from reporter.ingest import IngestResult
+from reporter.ingest.dedup import position_columns
 from reporter.outcomes import (
     build_delivery_times,
     build_event_counts,
@@ -52,27 +53,34 @@ def write_buckets(con: duckdb.DuckDBPyConnection, folder: Path, buckets: int) ->
     """`events` into folder/bucket=<b>/*.parquet by a hash of the message key, in one scan.
 
     Small row groups and an early flush keep the writer's buffers (one per open bucket file and
-    thread) well under the memory limit: 25% less CPU than the defaults at 3M events in 20 buckets.
-    Only the columns the messages are built from are written (_NOT_IN_MESSAGES are not).
+    thread) well under the memory limit. The events have spilled by then, and the buffers compete with
+    them: at 20M events in 20 buckets under 600 MB, flushing every 16,384 rows took 18 s and 30 CPU-s,
+    every 131,072 rows 27-30 s and 48-54 CPU-s (under 3 GB, where nothing spills, 14 s either way).
+    Only the columns the messages are built from are written (_NOT_WRITTEN are not): of an event's
+    position, only event_src (its file and line are read back from it).
     """
     key = "CASE WHEN message_id IS NULL THEN hash(event_src) ELSE hash(message_id) END"
     threshold = con.execute("SELECT current_setting('partitioned_write_flush_threshold')").fetchall()[0][0]
     con.execute(f"SET partitioned_write_flush_threshold = {_FLUSH_ROWS}")
     try:
         con.execute(
-            f"COPY (SELECT * EXCLUDE ({', '.join(_NOT_IN_MESSAGES)}), "
+            f"COPY (SELECT * EXCLUDE ({', '.join(_NOT_WRITTEN)}), "
             f"CAST({key} % {buckets} AS INTEGER) AS bucket FROM events) "
             f"TO {quote_literal(str(folder))} (FORMAT parquet, PARTITION_BY (bucket), "
-            f"COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE {_FLUSH_ROWS // 4})"
+            f"COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE {_FLUSH_ROWS})"
         )
     finally:
         con.execute(f"SET partitioned_write_flush_threshold = {int(threshold)}")
 
 
-_FLUSH_ROWS = 131_072
-# Event fields that no message column, count or summary reads (a message carries only
-# schema.MESSAGE_FIELDS from its events): not written into the buckets.
-_NOT_IN_MESSAGES = tuple(n for n in schema.NAMES if n not in schema.MESSAGE_FIELDS)
+_FLUSH_ROWS = 16_384
+# Not written into the buckets: the event fields that no message column, count or summary reads (a
+# message carries only schema.MESSAGE_FIELDS from its events), and the position that event_src holds.
+_NOT_WRITTEN = (
+    *(n for n in schema.NAMES if n not in schema.MESSAGE_FIELDS),
+    "source_index",
+    "source_line",
+)
 
 
 def build_in_buckets(
@@ -138,7 +146,9 @@ def _bucket(
     delivery seconds kept for the merge. `keys`: the HMAC key and delivery_seconds' parameters."""
     glob = quote_literal(str(parts / "*.parquet"))
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet({glob}, hive_partitioning = false)"
+        "CREATE OR REPLACE TEMP VIEW events AS "
+        f"SELECT * EXCLUDE (event_src), {position_columns('event_src')} "
+        f"FROM read_parquet({glob}, hive_partitioning = false)"
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     in_messages = build_messages(con, keys[0])

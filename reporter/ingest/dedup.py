@@ -149,7 +149,14 @@ def _create_views(
     parts = " UNION ALL ".join(rows.sql(duplicate_check) for rows in accepted) or empty
     con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {parts}")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, "
-        f"CAST(__src // {LINE_BASE} AS INTEGER) AS source_index, __src % {LINE_BASE} AS source_line, "
-        "__src AS event_src FROM events_all"
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, {position_columns('__src')} FROM events_all"
+    )
+
+
+def position_columns(src: str) -> str:
+    """`source_index, source_line, event_src`: an event's input position, from `src` (events_all's
+    file index * LINE_BASE + line). The bucket files keep event_src only (reporter/buckets.py)."""
+    return (
+        f"CAST({src} // {LINE_BASE} AS INTEGER) AS source_index, {src} % {LINE_BASE} AS source_line, "
+        f"{src} AS event_src"
     )

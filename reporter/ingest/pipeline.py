@@ -215,14 +215,22 @@ class _Ingest:
                 f"SELECT DISTINCT __c_channel_text FROM {table} WHERE __c_channel_text IS NOT NULL"
             ).fetchall()
             texts = [t for (t,) in found]
-        mapped = {t for (t,) in con.execute("SELECT text FROM channel_map").fetchall()}
+        mapped = dict(con.execute("SELECT text, channel FROM channel_map").fetchall())
         new: list[list[object]] = [[t, channel_key(t)] for t in texts if t not in mapped]
         insert_rows(con, "channel_map", ["text", "channel"], new)
+        mapped.update(new)
+        # A file whose spellings all map to a channel has no unknown_channel row: its bad and accepted
+        # rows are then told apart by their reasons alone, without reading every row's channel
+        # through a join. At 100M events under 3 GB, where the stage has spilled, the quarantine and
+        # the count took 10.2 and 3.3 s; with the quarantine so, under 0.5 and 6.7 s. `events` still
+        # joins the channel map, and outcomes checks its count of them against ingest's.
+        every_known = all(mapped[t] is not None for t in texts)
+        bad = "WHERE s.__c_reason IS NOT NULL"
+        if not every_known:
+            bad = f"LEFT JOIN channel_map m ON m.text = s.__c_channel_text {bad} OR m.channel IS NULL"
         con.execute(
             f"INSERT INTO quarantine SELECT ?, {line}, coalesce(s.__c_reason, 'unknown_channel'), NULL, "
-            f"{privacy.mask_raw('s.__c_raw')}, 1 FROM {table} s{skips} "
-            "LEFT JOIN channel_map m ON m.text = s.__c_channel_text "
-            "WHERE s.__c_reason IS NOT NULL OR m.channel IS NULL",
+            f"{privacy.mask_raw('s.__c_raw')}, 1 FROM {table} s{skips} {bad}",
             [stats.path],
         )
         con.execute(
@@ -233,7 +241,8 @@ class _Ingest:
         _drop_side_tables(con, staged)
         rows = AcceptedRows(index, table, line, skips, staged.present, staged.ordinal_from_rowid)
         self.accepted.append(rows)
-        stats.accepted = _count(con, f"SELECT count(*) FROM ({rows.sql()})")
+        accepted = f"{table} WHERE __c_reason IS NULL" if every_known else f"({rows.sql()})"
+        stats.accepted = _count(con, f"SELECT count(*) FROM {accepted}")
         stats.quarantined = _count(
             con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path]
         )

@@ -65,8 +65,9 @@ class TimedConnection:
 
 
 def usage() -> tuple[float, int, int]:
-    """CPU seconds of the process (all threads), and MiB it has read from and written to the disk
-    (page-cache hits are not reads): whether a statement waited on the disk or computed."""
+    """CPU seconds of the process (all threads), MiB it has read from the disk (page-cache hits are
+    not reads) and MiB it has dirtied for writing (/proc/self/io's write_bytes: a spill-file page
+    rewritten before it reached the disk counts each time): whether a statement computed or moved data."""
     times = os.times()
     with open("/proc/self/io") as io:
         fields = dict(line.split(": ") for line in io.read().splitlines())

@@ -53,9 +53,10 @@ def write_buckets(con: duckdb.DuckDBPyConnection, folder: Path, buckets: int) ->
     """`events` into folder/bucket=<b>/*.parquet by a hash of the message key, in one scan.
 
     Small row groups and an early flush keep the writer's buffers (one per open bucket file and
-    thread) well under the memory limit. The events have spilled by then, and the buffers compete with
+    thread) well under the memory limit. Where the events have spilled, the buffers compete with
     them: at 20M events in 20 buckets under 600 MB, flushing every 16,384 rows took 18 s and 30 CPU-s,
-    every 131,072 rows 27-30 s and 48-54 CPU-s (under 3 GB, where nothing spills, 14 s either way).
+    every 131,072 rows 27-30 s and 48-54 CPU-s (the same events from a table under 3 GB, with
+    nothing else in memory: 14 s either way).
     Only the columns the messages are built from are written (_NOT_WRITTEN are not): of an event's
     position, only event_src (its file and line are read back from it).
     """

@@ -12,12 +12,13 @@ event_groups. Prints each statement's seconds, CPU seconds and disk traffic. SCR
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from profile_run import usage  # bench/, beside this script: CPU seconds and disk traffic
 
 from reporter import schema
 from reporter.engine import connect, quote_ident, quote_literal
@@ -25,13 +26,6 @@ from reporter.ingest.parquet_reader import parquet_schema
 from reporter.ingest.pipeline import IngestOptions, _create_tables, _Ingest
 from reporter.ingest.sources import detect
 from reporter.ingest.stage import source_column
-
-
-def usage() -> tuple[float, int, int]:
-    times = os.times()
-    with open("/proc/self/io") as io:
-        fields = dict(line.split(": ") for line in io.read().splitlines())
-    return times.user + times.system, int(fields["read_bytes"]) >> 20, int(fields["write_bytes"]) >> 20
 
 
 def timed(con: Any, name: str, sql: str) -> None:

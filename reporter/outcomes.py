@@ -90,7 +90,8 @@ def _destination_public(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None) 
 
 def prepare_outcomes(con: duckdb.DuckDBPyConnection, ingested: IngestResult, dimension: Dimension) -> int:
     """The dimension's tables (register_dimension), event_groups, code_lookup, the destination_prefix
-    macro and the enriched_events view over `events`; returns the events, checked against what
+    and final_event_key macros (the key packed for the run's file count) and the enriched_events
+    view over `events`; returns the events, checked against what
     ingest kept. The events are grouped on their own columns first: the code lookup's pairs and the
     count come from the (small) groups, two scans of the events less (0.5 s at 10M events, 13 s at
     100M under a 3 GB limit, where the events have spilled)."""
@@ -98,6 +99,11 @@ def prepare_outcomes(con: duckdb.DuckDBPyConnection, ingested: IngestResult, dim
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_groups AS {pipeline_sql('event_groups')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute(pipeline_sql("destination_prefix"))
+    files = _one(con, "SELECT count(*) FROM ingest_files")
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO final_event_key(status_rank, event_time, status_code, source_line, "
+        f"source_index) AS {vocabulary.final_event_key_sql('duckdb', files)}"
+    )
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     events = _one(con, "SELECT coalesce(sum(events), 0) FROM event_groups")
     if events != ingested.totals()["unique"]:
@@ -133,9 +139,10 @@ def build_messages(
     return _one(con, "SELECT coalesce(sum(events), 0) FROM message_base")
 
 
-# Events per pass of the per-message GROUP BY over the in-memory events (message_passes): its hash
-# table takes about 240 bytes an event, 2.9 GB a pass, beside the events themselves.
-MESSAGE_PASS_EVENTS = 12_000_000
+# Events per pass of the per-message GROUP BY over the in-memory events (message_passes). Measured at
+# 20M events (the most the default limit builds at once) with the final event joined back
+# (messages.sql): one pass 16.4 s and 6,203 MiB resident at its end, two passes 20.5 s and 5,509 MiB.
+MESSAGE_PASS_EVENTS = 20_000_000
 
 
 def message_passes(events: int) -> int:
@@ -145,8 +152,7 @@ def message_passes(events: int) -> int:
 def _message_base(con: duckdb.DuckDBPyConnection, passes: int) -> None:
     """`message_base`, in `passes` passes over disjoint hash ranges of message_id (all of a message's
     events, and every event without one, fall in one pass): each pass's GROUP BY holds its share of
-    the messages only. At 20M events, two passes took the run's peak RSS from 7,592 to 6,299 MiB, and
-    the GROUP BY from 26.6 to 24.1 s (one hash table of 9.6M messages is slower than two of 4.8M)."""
+    the messages only (the join back to the final events still reads all of them, once a pass)."""
     messages = pipeline_sql("messages")
     if passes == 1:
         con.execute(f"CREATE OR REPLACE TEMP TABLE message_base AS {messages}")

@@ -91,3 +91,45 @@ def test_median_and_95th_percentile_are_exact_and_interpolated(dialect):
     )
     assert ("quantile_cont(s, [0.5, 0.95])" in sql) == (dialect == "duckdb")
     assert duckdb.connect().execute(sql).fetchall() == [(2.5, 3.85)]
+
+
+@pytest.mark.parametrize("files", [2, 256, 257, None])
+def test_final_event_key_orders_as_its_fields_then_the_file(files):
+    """The key DuckDB's arg_max compares sorts events as the tuple (rank, time, code, line, file) of
+    their clamped fields, whether the file index is packed into the HUGEINT (up to 256 files, the
+    largest values included: no overflow) or kept beside it in a struct (more files, or unknown)."""
+    top = [2**bits - 1 for _, bits in vocabulary.FINAL_EVENT_KEY]
+    last = (files or 300) - 1
+    rows = [  # status_rank, event_time in microseconds, status_code, source_line, source_index
+        (*top, last),
+        (*top, last - 1),
+        (top[0], top[1], top[2], top[3] - 1, last),  # the line before the file
+        (4, 1_700_000_000_000_000, 7500, 12, 0),
+        (4, 1_700_000_000_000_000, 7500, 12, 1),
+        (4, 1_700_000_000_000_000, 7500, 11, last),
+        (4, 1_700_000_000_000_000, 7203, 99, last),
+        (4, 1_600_000_000_000_000, 9999, 99, last),
+        (3, 1_800_000_000_000_000, 7500, 12, 1),
+        (-1, 1_800_000_000_000_000, -5, 12, 1),  # clamped to 0: below every other rank and code
+        (9, 1_700_000_000_000_000, 7500, 2**41, 0),  # clamped to 7 and 2**40 - 1
+    ]
+
+    def clamped(row):
+        fields = [min(max(v, 0), t) for v, t in zip(row[:4], top, strict=True)]
+        return (*fields, row[4])
+
+    key = vocabulary.final_event_key_sql("duckdb", files)
+    assert key.startswith("struct_pack") == (files is None or files > 2**vocabulary.KEY_FILE_BITS)
+    values = ", ".join(
+        f"({r}, make_timestamp({t}), {c}, {ln}, {s}, {i})" for i, (r, t, c, ln, s) in enumerate(rows)
+    )
+    got = (
+        duckdb.connect()
+        .execute(
+            f"SELECT i FROM (SELECT *, {key} AS key FROM (VALUES {values}) "
+            "t(status_rank, event_time, status_code, source_line, source_index, i)) ORDER BY key, i"
+        )
+        .fetchall()
+    )
+    expected = sorted(range(len(rows)), key=lambda i: (clamped(rows[i]), i))
+    assert [i for (i,) in got] == expected

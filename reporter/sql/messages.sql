@@ -2,20 +2,19 @@
 -- status is its highest-ranked event (read 5, delivered 4, failed/undelivered 3, submitted 2,
 -- queued 1, unknown 0), ties to the latest event_time, then the higher code, then the input line,
 -- then the input file, so the winner never depends on thread timing. An event without a message_id
--- is its own message. One GROUP BY: the ordering key (vocabulary.FINAL_EVENT_KEY, the Spark path
--- renders the same) packs (rank, time in microseconds, code, line) into one HUGEINT beside the file
--- index, cheaper to compare than a struct of five, and arg_max carries the final event's fields
--- in a struct (reporter/schema.py's `message_fields`); a join back to the events cost about 7 s more at
--- 20M events. Unsorted: each writer orders by
+-- is its own message. One GROUP BY keeps a message's figures and the input position (event_src,
+-- unique per event) of its final event, by the order key of the `final_event_key` macro
+-- (vocabulary.FINAL_EVENT_KEY: the fields packed into one HUGEINT, cheaper to compare than a
+-- struct; outcomes.prepare_outcomes defines it for the run). The final event's fields
+-- (reporter/schema.py's `message_fields`) are then joined back from the events by that position:
+-- arg_max carrying them in a struct took DuckDB's generic path, and the GROUP BY three times as long.
+-- At 10M events, 10.0 -> 8.5 s and 0.7 GB less resident; at 20M, one pass 16.4 s against 24.8 in
+-- two (bench/RESULTS.md). Unsorted: each writer orders by
 -- first_src (the input position of the message's first event), see extracts.write_messages.
-WITH with_id AS (
+WITH by_id AS (
     SELECT
-        message_id AS message_key,
-        message_id,  -- the group's key: not carried again in the final event's struct
-        arg_max(
-            struct_pack({{ message_fields() }}),
-            {{ final_event_key() }}
-        ) AS f,
+        message_id,
+        arg_max(event_src, final_event_key(status_rank, event_time, status_code, source_line, source_index)) AS final_src,
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,
         max(event_time) AS last_event_at,
@@ -27,6 +26,25 @@ WITH with_id AS (
     FROM enriched_events
     WHERE message_id IS NOT NULL
     GROUP BY message_id
+),
+-- The final event's fields, joined back from `events` by its position (in passes, each pass reads
+-- every event here, and keeps those of its own messages).
+with_id AS (
+    SELECT
+        m.message_id AS message_key,
+        m.message_id,
+        struct_pack({{ message_fields(e.) }}) AS f,
+        m.first_src,
+        m.first_event_at,
+        m.last_event_at,
+        m.first_delivered_at,
+        m.events,
+        m.out_of_region,
+        m.unsupported_channel,
+        m.has_unknown_code
+    FROM by_id AS m
+    JOIN events AS e ON e.event_src = m.final_src
+    WHERE e.message_id IS NOT NULL
 ),
 -- An event without a message_id is a message of its own, keyed by its input file and line.
 without_id AS (

@@ -140,8 +140,9 @@ def build_messages(
 
 
 # Events per pass of the per-message GROUP BY over the in-memory events (message_passes). Measured at
-# 20M events (the most the default limit builds at once) with the final event joined back
-# (messages.sql): one pass 16.4 s and 6,203 MiB resident at its end, two passes 20.5 s and 5,509 MiB.
+# 20M events (the most a 12 GB limit, half of a 24 GB machine, builds without buckets) with the
+# final event joined back (messages.sql): one pass 16.4 s and 6,203 MiB resident at its end, two
+# passes 20.5 s and 5,509 MiB.
 MESSAGE_PASS_EVENTS = 20_000_000
 
 

@@ -75,7 +75,7 @@ def messages(enriched: Any, lookup: Any, countries: Any, files: Any) -> Any:
     """One row per message, messages.sql's columns plus `first_src` (for the sort), unmasked."""
     from pyspark.sql import functions as F
 
-    # The order key messages.sql packs (vocabulary.FINAL_EVENT_KEY), here compared field by field.
+    # The order key DuckDB packs for messages.sql (vocabulary.FINAL_EVENT_KEY), here compared field by field.
     key = F.expr(vocabulary.final_event_key_sql("spark"))
     fields = F.struct(*[F.col(c).alias(f"f_{c}") for c in (*_FINAL_FIELDS, "event_time")])
     keyed = enriched.join(F.broadcast(files), "source_index").withColumn(

@@ -4,11 +4,11 @@
 -- then the input file, so the winner never depends on thread timing. An event without a message_id
 -- is its own message. One GROUP BY keeps a message's figures and the input position (event_src,
 -- unique per event) of its final event, by the order key of the `final_event_key` macro
--- (vocabulary.FINAL_EVENT_KEY: the fields packed into one HUGEINT, cheaper to compare than a
--- struct; outcomes.prepare_outcomes defines it for the run). The final event's fields
+-- (vocabulary.FINAL_EVENT_KEY: the fields packed into one HUGEINT, with the file index in its low
+-- bits up to 256 files and beside it in a struct past that; outcomes.prepare_outcomes defines it). The final event's fields
 -- (reporter/schema.py's `message_fields`) are then joined back from the events by that position:
 -- arg_max carrying them in a struct took DuckDB's generic path, and the GROUP BY three times as long.
--- At 10M events, 10.0 -> 8.5 s and 0.7 GB less resident; at 20M, one pass 16.4 s against 24.8 in
+-- At 10M events, 10.0 -> 8.5 s and 0.7 GiB less resident; at 20M, one pass 16.4 s against 24.8 in
 -- two (bench/RESULTS.md). Unsorted: each writer orders by
 -- first_src (the input position of the message's first event), see extracts.write_messages.
 WITH by_id AS (

@@ -5,16 +5,18 @@
 -- is its own message. One GROUP BY keeps a message's figures and the input position (event_src,
 -- unique per event) of its final event, by the order key of the `final_event_key` macro
 -- (vocabulary.FINAL_EVENT_KEY: the fields packed into one HUGEINT, with the file index in its low
--- bits up to 256 files and beside it in a struct past that; outcomes.prepare_outcomes defines it). The final event's fields
--- (reporter/schema.py's `message_fields`) are then joined back from the events by that position:
--- arg_max carrying them in a struct took DuckDB's generic path, and the GROUP BY three times as long.
--- At 10M events, 10.0 -> 8.5 s and 0.7 GiB less resident; at 20M, one pass 16.4 s against 24.8 in
--- two (bench/RESULTS.md). Unsorted: each writer orders by
--- first_src (the input position of the message's first event), see extracts.write_messages.
+-- bits up to 256 files and beside it in a struct past that; outcomes.prepare_outcomes defines it).
+-- The final event's fields (reporter/schema.py's `message_fields`) are then joined back from the
+-- events by that position: arg_max carrying them in a struct took DuckDB's generic path, and the
+-- GROUP BY three times as long. At 10M events, 10.0 -> 8.5 s and 0.7 GiB less resident; at 20M, one
+-- pass 16.4 s against 24.8 in two (bench/RESULTS.md). Unsorted: each writer orders by first_src (the
+-- input position of the message's first event), see extracts.write_messages.
 WITH by_id AS (
     SELECT
         message_id,
-        arg_max(event_src, final_event_key(status_rank, event_time, status_code, source_line, source_index)) AS final_src,
+        arg_max(
+            event_src, final_event_key(status_rank, event_time, status_code, source_line, source_index)
+        ) AS final_src,
         min(event_src) AS first_src,
         min(event_time) AS first_event_at,
         max(event_time) AS last_event_at,

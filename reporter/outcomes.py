@@ -90,19 +90,19 @@ def _destination_public(con: duckdb.DuckDBPyConnection, hmac_key: bytes | None) 
 
 def prepare_outcomes(con: duckdb.DuckDBPyConnection, ingested: IngestResult, dimension: Dimension) -> int:
     """The dimension's tables (register_dimension), event_groups, code_lookup, the destination_prefix
-    and final_event_key macros (the key packed for the run's file count) and the enriched_events
-    view over `events`; returns the events, checked against what
-    ingest kept. The events are grouped on their own columns first: the code lookup's pairs and the
-    count come from the (small) groups, two scans of the events less (0.5 s at 10M events, 13 s at
-    100M under a 3 GB limit, where the events have spilled)."""
+    and final_event_key macros (the key packed for the run's count of input files) and the
+    enriched_events view over `events`; returns the events, checked against what ingest kept. The
+    events are grouped on their own columns first: the code lookup's pairs and the count come from
+    the (small) groups, two scans of the events less (0.5 s at 10M events, 13 s at 100M under a 3 GB
+    limit, where the events have spilled)."""
     register_dimension(con, dimension)
     con.execute(f"CREATE OR REPLACE TEMP TABLE event_groups AS {pipeline_sql('event_groups')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     con.execute(pipeline_sql("destination_prefix"))
-    files = _one(con, "SELECT count(*) FROM ingest_files")
+    key = vocabulary.final_event_key_sql("duckdb", len(ingested.files))  # ingest_files' rows
     con.execute(
         "CREATE OR REPLACE TEMP MACRO final_event_key(status_rank, event_time, status_code, source_line, "
-        f"source_index) AS {vocabulary.final_event_key_sql('duckdb', files)}"
+        f"source_index) AS {key}"
     )
     con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
     events = _one(con, "SELECT coalesce(sum(events), 0) FROM event_groups")

@@ -1,13 +1,20 @@
 """Outcomes in buckets: when the events do not fit the memory limit, the messages are built per bucket.
 
-Every event goes to one of K bucket files by a hash of its message key (an event without a message id
-by its input position), so each message's events share a bucket. The files are Parquet, uncompressed
-and without dictionaries (the cheapest to write and read back). Each bucket's messages are then
-built, masked, hashed and written on their own (`extracts/messages/date=D/data_<bucket>.parquet`);
-only the small aggregates (message_counts, by_carrier) are merged, and delivery_times' exact
-quantiles are computed at the end from one small row per message (delivery_seconds) kept across
-buckets. event_counts comes from one GROUP BY over all events before they are bucketed. With
-K = 1 (the events fit), reporter.outcomes builds everything at once, nothing written in between.
+Every event goes to one of K bucket files by a hash of its message key, so each message's events
+share a bucket. The files are Parquet, uncompressed and without dictionaries (the cheapest to write
+and read back). Each bucket's messages are then built, masked, hashed and written on their own
+(`extracts/messages/date=D/data_<bucket>.parquet`); only the small aggregates (message_counts,
+by_carrier) are merged, and delivery_times' exact quantiles are computed at the end from one small
+row per message (delivery_seconds) kept across buckets. With K = 1 (the events fit),
+reporter.outcomes builds everything at once, nothing written in between.
+
+The bucket files come from one of two places:
+- build_from_bucketed_ingest: Parquet inputs, which ingest wrote into the bucket files itself
+  (reporter/ingest/bucketed.py; an event without a message id goes by its row hash). Each bucket is
+  deduplicated as it is read, and its event groups merged at the end.
+- build_in_buckets: any other input, staged in memory (spilled past the limit), then written into
+  the bucket files from `events` (an event without a message id by its input position).
+  event_counts comes from one GROUP BY over all events before they are bucketed.
 """
 
 from __future__ import annotations
@@ -20,21 +27,25 @@ import duckdb
 
 from reporter import schema
 from reporter.codes import Dimension
-from reporter.engine import quote_literal, size_bytes
+from reporter.engine import copy_buckets, quote_literal, size_bytes
 from reporter.errors import ReconciliationError
 from reporter.extracts import write_message_dates
 from reporter.ingest import IngestResult
+from reporter.ingest.bucketed import BucketedIngest
 from reporter.ingest.dedup import position_columns
 from reporter.outcomes import (
     build_delivery_times,
     build_event_counts,
     build_messages,
+    check_event_groups,
     check_events,
     delivery_params,
     drop_enriched_events,
     drop_outside_period,
+    group_events,
     latest_event_time,
     pipeline_sql,
+    prepare_dimension,
     prepare_outcomes,
 )
 
@@ -52,29 +63,18 @@ def bucket_count(events: int, memory_limit: str) -> int:
 def write_buckets(con: duckdb.DuckDBPyConnection, folder: Path, buckets: int) -> None:
     """`events` into folder/bucket=<b>/*.parquet by a hash of the message key, in one scan.
 
-    Small row groups and an early flush keep the writer's buffers (one per open bucket file and
-    thread) well under the memory limit. Where the events have spilled, the buffers compete with
-    them: at 20M events in 20 buckets under 600 MB, flushing every 16,384 rows took 18 s and 30 CPU-s,
-    every 131,072 rows 27-30 s and 48-54 CPU-s (the same events from a table under 3 GB, with
-    nothing else in memory: 14 s either way).
     Only the columns the messages are built from are written (_NOT_WRITTEN are not): of an event's
     position, only event_src (its file and line are read back from it).
     """
     key = "CASE WHEN message_id IS NULL THEN hash(event_src) ELSE hash(message_id) END"
-    threshold = con.execute("SELECT current_setting('partitioned_write_flush_threshold')").fetchall()[0][0]
-    con.execute(f"SET partitioned_write_flush_threshold = {_FLUSH_ROWS}")
-    try:
-        con.execute(
-            f"COPY (SELECT * EXCLUDE ({', '.join(_NOT_WRITTEN)}), "
-            f"CAST({key} % {buckets} AS INTEGER) AS bucket FROM events) "
-            f"TO {quote_literal(str(folder))} (FORMAT parquet, PARTITION_BY (bucket), "
-            f"COMPRESSION uncompressed, DICTIONARY_SIZE_LIMIT 1, ROW_GROUP_SIZE {_FLUSH_ROWS})"
-        )
-    finally:
-        con.execute(f"SET partitioned_write_flush_threshold = {int(threshold)}")
+    copy_buckets(
+        con,
+        f"SELECT * EXCLUDE ({', '.join(_NOT_WRITTEN)}), CAST({key} % {buckets} AS INTEGER) AS bucket "
+        "FROM events",
+        folder,
+    )
 
 
-_FLUSH_ROWS = 16_384
 # Not written into the buckets: the event fields that no message column, count or summary reads (a
 # message carries only schema.MESSAGE_FIELDS from its events), and the position that event_src holds.
 _NOT_WRITTEN = (
@@ -102,16 +102,76 @@ def build_in_buckets(
     build_event_counts(con)
     write_buckets(con, work, buckets)
     drop_enriched_events(con)
-    for table in ("message_count_parts", "by_carrier_parts", "delivery_seconds"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    totals = {"in_messages": 0, "messages": 0, "messages_outside_period": 0, "files": 0}
+    _drop_parts(con)
+    totals = dict.fromkeys(_COUNTS, 0)
     for bucket in range(buckets):
         parts = work / f"bucket={bucket}"
         if parts.is_dir():
-            built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), parts, messages, bucket, period)
+            glob = quote_literal(str(parts / "*.parquet"))
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW events AS "
+                f"SELECT * EXCLUDE (event_src), {position_columns('event_src')} "
+                f"FROM read_parquet({glob}, hive_partitioning = false)"
+            )
+            con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
+            built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), messages, bucket, period)
             for name, value in built.items():
                 totals[name] += value
             shutil.rmtree(parts)
+    con.execute("DROP VIEW enriched_events")
+    con.execute("DROP VIEW events")  # over the last bucket's files, removed
+    return _merge(con, events, totals)
+
+
+def build_from_bucketed_ingest(
+    con: duckdb.DuckDBPyConnection,
+    inputs: tuple[BucketedIngest, Dimension],
+    keys: tuple[bytes | None, int],
+    messages: Path,
+    period: tuple[dt.date | None, dt.date | None],
+) -> tuple[IngestResult, dict[str, int]]:
+    """build_in_buckets for inputs that ingest wrote into bucket files itself (reporter/ingest/
+    bucketed.py): each bucket's events are grouped as they are read, and the groups merged; returns
+    ingest's result (reconciled once every bucket is read) and build_in_buckets' counts."""
+    staged, dimension = inputs
+    prepare_dimension(con, dimension, len(staged.files))
+    as_of = staged.latest_event_time()
+    _drop_parts(con)
+    con.execute("DROP TABLE IF EXISTS event_group_parts")
+    totals = dict.fromkeys(_COUNTS, 0)
+    for bucket in staged.each():
+        group_events(con)
+        con.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS event_group_parts AS FROM event_groups LIMIT 0; "
+            "INSERT INTO event_group_parts FROM event_groups"
+        )
+        built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), messages, bucket, period)
+        for name, value in built.items():
+            totals[name] += value
+        con.execute("DROP VIEW enriched_events")
+    ingested = staged.result()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE event_groups AS SELECT date, hour, channel, region, status_code, "
+        "CAST(sum(events) AS BIGINT) AS events, max(last_event_at) AS last_event_at "
+        "FROM event_group_parts GROUP BY ALL"
+    )
+    con.execute("DROP TABLE event_group_parts")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
+    events = check_event_groups(con, ingested)
+    build_event_counts(con)
+    return ingested, _merge(con, events, totals)
+
+
+_COUNTS = ("in_messages", "messages", "messages_outside_period", "files")
+
+
+def _drop_parts(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("message_count_parts", "by_carrier_parts", "delivery_seconds"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _merge(con: duckdb.DuckDBPyConnection, events: int, totals: dict[str, int]) -> dict[str, int]:
+    """The buckets' parts merged into message_counts, by_carrier and delivery_times, checked."""
     check_events(con, events, totals.pop("in_messages"))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE message_counts AS SELECT * EXCLUDE (messages), "
@@ -125,8 +185,6 @@ def build_in_buckets(
     build_delivery_times(con, totals["messages"])
     for name in ("message_count_parts", "by_carrier_parts"):
         con.execute(f"DROP TABLE {name}")
-    con.execute("DROP VIEW enriched_events")
-    con.execute("DROP VIEW events")  # over the last bucket's files, removed
     counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
     if counted != totals["messages"]:
         raise ReconciliationError(
@@ -138,20 +196,13 @@ def build_in_buckets(
 def _bucket(
     con: duckdb.DuckDBPyConnection,
     keys: tuple[bytes | None, dict[str, object]],
-    parts: Path,
     messages: Path,
     bucket: int,
     period: tuple[dt.date | None, dt.date | None],
 ) -> dict[str, int]:
-    """One bucket's messages: built, limited to the period, written; their small aggregates and
-    delivery seconds kept for the merge. `keys`: the HMAC key and delivery_seconds' parameters."""
-    glob = quote_literal(str(parts / "*.parquet"))
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW events AS "
-        f"SELECT * EXCLUDE (event_src), {position_columns('event_src')} "
-        f"FROM read_parquet({glob}, hive_partitioning = false)"
-    )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
+    """One bucket's messages (from `events` and enriched_events over it): built, limited to the
+    period, written; their small aggregates and delivery seconds kept for the merge. `keys`: the
+    HMAC key and delivery_seconds' parameters."""
     in_messages = build_messages(con, keys[0])
     outside = drop_outside_period(con, "message_base", *period)
     files = write_message_dates(con, messages, bucket)

@@ -29,7 +29,7 @@ import duckdb
 
 from reporter import privacy, schema
 from reporter.alerts import Alert, evaluate
-from reporter.buckets import bucket_count, build_in_buckets
+from reporter.buckets import bucket_count, build_from_bucketed_ingest, build_in_buckets
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
 from reporter.engine import connect, memory_limit, quote_literal, spill_folder
@@ -45,6 +45,7 @@ from reporter.extracts import (
 )
 from reporter.fsio import replace_dir
 from reporter.ingest import IngestOptions, IngestResult, ingest
+from reporter.ingest.bucketed import BucketedIngest, ingest_in_buckets
 from reporter.outcomes import (
     OutcomeCounts,
     build_message_summaries,
@@ -221,31 +222,46 @@ def _duckdb_tables(
     """The heavy part on DuckDB (the Spark engine's counterpart: reporter/spark/)."""
     # ingest: the inputs -> events, quarantine, ingest_files; inputs (its reconciliation per file).
     # The messages are built from their fields only: the others leave memory after the duplicate check.
+    # Parquet inputs past the memory limit go straight into bucket files (reporter/ingest/bucketed.py).
     read = IngestOptions(config, options.region, fields=frozenset(schema.MESSAGE_FIELDS))
-    ingested = ingest(con, list(options.inputs), read, progress)
-    register_inputs(con, ingested)
+    work = setup[1]
+    staged = ingest_in_buckets(
+        con,
+        list(options.inputs),
+        read,
+        (lambda rows: bucket_count(rows, work.limit), work.spill / "buckets"),
+        progress,
+    )
     steps.done("ingest")
     # Dates and hours from here on are in the config's time zone (UTC by default), as is "yesterday".
     con.execute("SET TimeZone = ?", [config.timezone])
     keys = (privacy.hmac_key_from_env(), config.delivery.receipt_timeout_minutes)
-    return ingested, _messages(con, options, (ingested, setup[0]), keys, setup[1], steps)
+    return _messages(con, options, (staged, setup[0]), keys, work, steps)
 
 
 def _messages(
     con: duckdb.DuckDBPyConnection,
     options: RunOptions,
-    inputs: tuple[IngestResult, Dimension],
+    inputs: tuple[IngestResult | BucketedIngest, Dimension],
     keys: tuple[bytes | None, int],
     work: _Work,
     steps: Steps,
-) -> OutcomeCounts:
+) -> tuple[IngestResult, OutcomeCounts]:
     """outcomes, the period, the message summaries (delivery_times, by_carrier) and the messages
     extract: at once when the events fit the memory limit, else bucket by bucket
-    (reporter/buckets.py). `keys`: the HMAC key and the receipt timeout in minutes."""
-    (ingested, dimension), (hmac_key, timeout) = inputs, keys
+    (reporter/buckets.py), from the bucket files ingest wrote if it did (then ingest reconciles
+    once the last bucket is read). `keys`: the HMAC key and the receipt timeout in minutes."""
+    (staged, dimension), (hmac_key, timeout) = inputs, keys
     period, folder = (options.start, options.end), options.out / "extracts" / "messages"
-    buckets = bucket_count(ingested.totals()["unique"], work.limit)
-    if buckets == 1:
+    if isinstance(staged, IngestResult):
+        register_inputs(con, staged)
+    buckets = (
+        staged.buckets
+        if isinstance(staged, BucketedIngest)
+        else bucket_count(staged.totals()["unique"], work.limit)
+    )
+    if isinstance(staged, IngestResult) and buckets == 1:
+        ingested = staged
         outcomes = build_outcomes(con, ingested, dimension, hmac_key, keep_events=False)
         steps.done("outcomes")
         as_of = latest_event_time(con)  # of the whole input, before the period narrows it
@@ -259,8 +275,13 @@ def _messages(
         # when whole: a run that fails here leaves nothing under OUT.
         tmp = work.spill / "messages"
         tmp.mkdir()
-        layout = (buckets, work.spill / "buckets")
-        built = build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)
+        if isinstance(staged, BucketedIngest):
+            ingested, built = build_from_bucketed_ingest(con, (staged, dimension), keys, tmp, period)
+            register_inputs(con, ingested)
+        else:
+            ingested = staged
+            layout = (buckets, work.spill / "buckets")
+            built = build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)
         if not built["files"]:
             write_empty_messages(con, tmp, options.start)
         replace_dir(tmp, folder)
@@ -273,7 +294,7 @@ def _messages(
     con.execute("DROP TABLE message_base")
     con.execute("DROP TABLE destination_public")
     steps.done("messages_extract")
-    return counts
+    return ingested, counts
 
 
 def _finish(

@@ -11,7 +11,10 @@ import pytest
 from reporter import outcomes
 from reporter import run as run_module
 from reporter.buckets import bucket_count
+from reporter.errors import StorageError
 from reporter.generate import generate
+from reporter.ingest import pipeline
+from reporter.ingest.bucketed import ingest_in_buckets, parquet_rows
 from reporter.run import RunOptions, run
 
 
@@ -68,16 +71,71 @@ def test_messages_grouped_in_passes_are_the_same_bytes(runs):
     assert digests(runs["passes"]) == digests(runs["whole"])
 
 
-def test_small_extracts_are_the_same_bytes(runs):
-    whole, bucketed = digests(runs["whole"]), digests(runs["bucketed"])
+@pytest.fixture(scope="module")
+def parquet_runs(tmp_path_factory):
+    """Parquet inputs past the limit: ingest writes the bucket files itself (reporter/ingest/
+    bucketed.py). Beside the generated events, files whose figures are known by construction:
+    exact copies of earlier rows, events without a message id and their copies (which must meet
+    their originals in one bucket), bad rows, an empty file and a file whose types changed."""
+    root = tmp_path_factory.mktemp("parquet-buckets")
+    inputs = root / "in"
+    generate(inputs, 60_000, "parquet", seed=5, days=2, files=2)
+    con = duckdb.connect()
+    first = inputs / "events-0001.parquet"
+    con.execute(f"COPY (FROM '{first}' LIMIT 500) TO '{inputs / 'x-copies.parquet'}'")
+    con.execute(f"COPY (FROM '{first}' LIMIT 0) TO '{inputs / 'x-empty.parquet'}'")
+    con.execute(
+        f"COPY (SELECT * REPLACE (CAST(status_code AS VARCHAR) AS status_code) FROM '{first}' LIMIT 3) "
+        f"TO '{inputs / 'x-retyped.parquet'}'"
+    )
+    rows = [  # (message_id, channel, status_code, destination)
+        *[(None, "sms", 7500, f"+1555100{i:04d}") for i in range(10)],  # 10 events without an id
+        *[(None, "sms", 7500, f"+1555100{i:04d}") for i in range(5)],  # 5 copies of them
+        *[(f"odd-{i}", "pigeon", 7500, "+15551000000") for i in range(5)],  # unknown_channel
+        *[(f"odd-{i}", "sms", None, "+15551000000") for i in range(5)],  # missing_status_code
+        *[(f"odd-{i}", "sms", 7501, "+15551000000") for i in range(5)],  # 5 events of 5 messages
+    ]
+    con.execute(
+        "CREATE TABLE odd (event_time TIMESTAMPTZ, message_id VARCHAR, channel VARCHAR, "
+        "status_code BIGINT, region VARCHAR, destination VARCHAR)"
+    )
+    con.executemany("INSERT INTO odd VALUES (TIMESTAMPTZ '2026-11-23 12:00:00+00', ?, ?, ?, 'us', ?)", rows)
+    con.execute(f"COPY odd TO '{inputs / 'y-odd.parquet'}'")
+    outs = {name: root / name for name in ("whole", "bucketed", "again")}
+    staged: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REPORTER_HMAC_KEY", "bucket key")
+        run(RunOptions((str(inputs),), outs["whole"]))
+        patch.setattr(run_module, "bucket_count", lambda events, limit: 3)
+
+        def noting(*args, **kwargs):
+            result = ingest_in_buckets(*args, **kwargs)
+            staged.append(type(result).__name__)
+            return result
+
+        patch.setattr(run_module, "ingest_in_buckets", noting)
+        run(RunOptions((str(inputs),), outs["bucketed"]))
+        run(RunOptions((str(inputs),), outs["again"]))
+    assert staged == ["BucketedIngest", "BucketedIngest"]
+    return outs
+
+
+@pytest.fixture(params=["staged", "parquet"])
+def built(request):
+    """Buckets written from the stage tables (CSV inputs), and by ingest itself (Parquet)."""
+    return request.getfixturevalue("runs" if request.param == "staged" else "parquet_runs")
+
+
+def test_small_extracts_are_the_same_bytes(built):
+    whole, bucketed = digests(built["whole"]), digests(built["bucketed"])
     small = {k: v for k, v in whole.items() if not k.startswith("extracts/messages/")}
     assert small and small == {k: v for k, v in bucketed.items() if k in small}
 
 
-def test_messages_are_the_same_rows_one_file_per_bucket_and_date(runs):
+def test_messages_are_the_same_rows_one_file_per_bucket_and_date(built):
     con = duckdb.connect()
-    whole = runs["whole"] / "extracts" / "messages"
-    bucketed = runs["bucketed"] / "extracts" / "messages"
+    whole = built["whole"] / "extracts" / "messages"
+    bucketed = built["bucketed"] / "extracts" / "messages"
     for day in sorted(p.name for p in whole.iterdir()):
         assert sorted(p.name for p in (bucketed / day).iterdir()) == [f"data_{b}.parquet" for b in range(3)]
         one, parts = str(whole / day / "*.parquet"), str(bucketed / day / "*.parquet")
@@ -91,5 +149,59 @@ def test_messages_are_the_same_rows_one_file_per_bucket_and_date(runs):
             assert keys == sorted(keys)
 
 
-def test_bucketed_reruns_are_byte_identical(runs):
-    assert digests(runs["bucketed"]) == digests(runs["again"])
+def test_bucketed_reruns_are_byte_identical(built):
+    assert digests(built["bucketed"]) == digests(built["again"])
+
+
+def test_parquet_buckets_reconcile_each_file_as_built_by_hand(parquet_runs):
+    """The figures of the files made by hand: copies found across files and buckets, bad rows
+    quarantined with their lines, an empty and a retyped file recorded whole."""
+    con = duckdb.connect()
+    figures = {
+        Path(path).name: rest
+        for path, *rest in con.execute(
+            'SELECT path, rows_read, accepted, quarantined, "unique", duplicates '
+            f"FROM '{parquet_runs['bucketed']}/extracts/inputs.parquet'"
+        ).fetchall()
+    }
+    assert figures["x-copies.parquet"] == [500, 500, 0, 0, 500]
+    assert figures["x-empty.parquet"] == [0, 0, 0, 0, 0]
+    assert figures["x-retyped.parquet"] == [3, 0, 3, 0, 0]
+    assert figures["y-odd.parquet"] == [30, 20, 10, 15, 5]
+    quarantine = parquet_runs["bucketed"] / "extracts" / "quarantine.parquet"
+    quarantined = con.execute(
+        f"SELECT reason, list(line ORDER BY line) FROM '{quarantine}' "
+        "WHERE file LIKE '%y-odd.parquet' GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert quarantined == [
+        ("missing_status_code", [21, 22, 23, 24, 25]),
+        ("unknown_channel", [16, 17, 18, 19, 20]),
+    ]
+
+
+def test_buckets_from_ingest_only_when_every_input_is_a_readable_parquet_file(tmp_path: Path):
+    con = duckdb.connect()
+    for i, rows in enumerate((3, 4)):
+        con.execute(f"COPY (SELECT range AS n FROM range({rows})) TO '{tmp_path / f'p{i}.parquet'}'")
+    (tmp_path / "a.csv").write_text("n\n1\n")
+    (tmp_path / "cut.parquet").write_bytes((tmp_path / "p0.parquet").read_bytes()[:40])
+    parquet = [tmp_path / "p0.parquet", tmp_path / "p1.parquet"]
+    assert parquet_rows(con, parquet) == 7  # from the footers
+    assert parquet_rows(con, [*parquet, tmp_path / "a.csv"]) is None  # staged as usual
+    assert parquet_rows(con, [*parquet, tmp_path / "cut.parquet"]) is None  # quarantined as usual
+    assert parquet_rows(con, []) is None
+
+
+def test_a_bucket_file_that_cannot_be_written_fails_the_run_and_quarantines_nothing(
+    tmp_path: Path, monkeypatch
+):
+    """The disk under the bucket files is the run's (exit 74), never an input's fault."""
+    inputs = tmp_path / "in"
+    generate(inputs, 2_000, "parquet", seed=2)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    monkeypatch.setattr(pipeline, "bucket_folder", lambda folder, index: blocker)
+    monkeypatch.setattr(run_module, "bucket_count", lambda events, limit: 2)
+    with pytest.raises(StorageError, match=r"cannot write bucket files into .*blocker"):
+        run(RunOptions((str(inputs),), tmp_path / "out"))
+    assert not (tmp_path / "out").exists()

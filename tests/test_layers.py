@@ -48,6 +48,7 @@ INGEST_STEPS = (
     "results",  # the reconciliation
     "dedup",
     "pipeline",  # ingest(): every file, start to end
+    "bucketed",  # Parquet past the memory limit: ingest into bucket files, read back bucket by bucket
 )
 # Every other module is a base module (errors, engine, fsio, config, privacy, vocabulary...): it
 # may import other base modules and the code dimension (the vocabulary's data), never a step after it.

@@ -37,11 +37,15 @@ class AcceptedRows:
     skips: str  # the join that line numbering needs, if any (stage.line_numbering)
     present: frozenset[str]  # the optional fields the stage holds
     ordinal_from_rowid: bool  # the stage's __c_ordinal is unused (NULL): the rowid is the ordinal
+    # False: `table` is a scan of bucket files (reporter/ingest/bucketed.py), which has no rowid and
+    # is never updated: its later copies are left out of `events` by their position instead.
+    in_table: bool = True
 
     def sql(self, duplicate_check: bool = True) -> str:
         """The rows, canonical columns first; `duplicate_check` adds the row hash and rowid it reads."""
         columns = ", ".join(self._column(c) for c in schema.NAMES)
-        check = ", s.__c_hash AS __hash, s.rowid AS __rowid" if duplicate_check else ""
+        rowid = "s.rowid" if self.in_table else "CAST(NULL AS BIGINT)"
+        check = f", s.__c_hash AS __hash, {rowid} AS __rowid" if duplicate_check else ""
         return (
             f"SELECT {columns}, {self.index} * {LINE_BASE} + {self.line} AS __src{check} "
             f"FROM {self.table} s{self.skips} JOIN channel_map m ON m.text = s.__c_channel_text "
@@ -95,9 +99,26 @@ def deduplicate(con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], fi
     stage, which takes them out of `events`, a view. Rows are hashed while staged and only rows whose
     hash repeats are compared column by column, so the common case costs one integer GROUP BY.
     """
+    dropped = find_duplicates(con, accepted, sum(f.accepted for f in files))
+    for index in dropped:
+        con.execute(
+            f"UPDATE {stage_table(index)} SET __c_reason = 'duplicate' WHERE rowid IN "
+            f"(SELECT __rowid FROM dup_later WHERE __src // {LINE_BASE} = ?)",
+            [index],
+        )
+    for index, stats in enumerate(files):
+        stats.duplicates = int(dropped.get(index, 0))
+        stats.unique = stats.accepted - stats.duplicates
+
+
+def find_duplicates(
+    con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], rows: int
+) -> dict[int, int]:
+    """`dup_later` (__src, __rowid): every later copy of an exact duplicate among the `accepted` rows
+    (`rows` of them). Returns the later copies per file index. Leaves the view `events_all`."""
     cols = ", ".join(schema.NAMES)
     _create_views(con, accepted, duplicate_check=True)
-    _repeated_hashes(con, [rows.table for rows in accepted], sum(f.accepted for f in files))
+    _repeated_hashes(con, [rows.table for rows in accepted], rows)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dup_candidates AS SELECT __src FROM events_all "
         "WHERE __hash IN (SELECT h FROM dup_hashes)"
@@ -109,18 +130,8 @@ def deduplicate(con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], fi
         "FROM events_all WHERE __src IN (SELECT __src FROM dup_candidates)) WHERE n > 1"
     )
     con.execute("DROP TABLE dup_candidates")
-    dropped = dict(
-        con.execute(f"SELECT __src // {LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()
-    )
-    for index in dropped:
-        con.execute(
-            f"UPDATE {stage_table(index)} SET __c_reason = 'duplicate' WHERE rowid IN "
-            f"(SELECT __rowid FROM dup_later WHERE __src // {LINE_BASE} = ?)",
-            [index],
-        )
-    for index, stats in enumerate(files):
-        stats.duplicates = int(dropped.get(index, 0))
-        stats.unique = stats.accepted - stats.duplicates
+    found = con.execute(f"SELECT __src // {LINE_BASE}, count(*) FROM dup_later GROUP BY ALL").fetchall()
+    return {int(index): int(count) for index, count in found}
 
 
 def keep_fields(con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], fields: frozenset[str]) -> None:
@@ -139,17 +150,33 @@ def keep_fields(con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], fi
     _create_views(con, accepted, duplicate_check=False)
 
 
-def _create_views(
-    con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], duplicate_check: bool
+def bucket_events(
+    con: duckdb.DuckDBPyConnection, accepted: list[AcceptedRows], fields: frozenset[str]
 ) -> None:
-    """`events_all` (the stages' accepted rows, with what the duplicate check reads) and `events`."""
+    """`events` over a bucket's files (reporter/ingest/bucketed.py): the accepted rows but the later
+    copies that find_duplicates left in `dup_later`, with only `fields` of the optional fields (the
+    others NULL, as keep_fields leaves them)."""
+    kept = [replace(rows, present=rows.present & fields) for rows in accepted]
+    _create_views(con, kept, duplicate_check=False, later="dup_later" if accepted else None)
+
+
+def _create_views(
+    con: duckdb.DuckDBPyConnection,
+    accepted: list[AcceptedRows],
+    duplicate_check: bool,
+    later: str | None = None,
+) -> None:
+    """`events_all` (the stages' accepted rows, with what the duplicate check reads) and `events`;
+    without the rows whose __src is in the table `later`, if given."""
     cols = ", ".join(schema.NAMES)
     check = ", CAST(NULL AS UBIGINT) AS __hash, CAST(NULL AS BIGINT) AS __rowid" if duplicate_check else ""
     empty = f"SELECT {cols}, CAST(NULL AS BIGINT) AS __src{check} FROM events_empty"
     parts = " UNION ALL ".join(rows.sql(duplicate_check) for rows in accepted) or empty
     con.execute(f"CREATE OR REPLACE TEMP VIEW events_all AS {parts}")
+    leave_out = f" ANTI JOIN {later} USING (__src)" if later else ""
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, {position_columns('__src')} FROM events_all"
+        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols}, {position_columns('__src')} "
+        f"FROM events_all{leave_out}"
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
-from reporter.engine import quote_ident, quote_literal
+from reporter.engine import copy_buckets, quote_ident, quote_literal
 from reporter.ingest.sources import (
     Source,
 )
@@ -29,12 +31,39 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, table: str, ma
     # record's ordinal: reading file_row_number instead doubled the time of a bare read.
     renamed = ", ".join(f"{quote_ident(c)} AS {source_column(i)}" for i, c in enumerate(columns))
     scan = f"(SELECT {renamed} FROM read_parquet({quote_literal(str(source.path))}))"
-    raw = (
-        "CAST(struct_pack("
-        + ", ".join(f"{quote_ident(c)} := {source_column(i)}" for i, c in enumerate(columns))
-        + ") AS VARCHAR)"
-    )
     texts = specs.channel_texts(con, scan)
-    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, raw, 'CAST(NULL AS BIGINT)')}")
+    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, _raw(columns), 'CAST(NULL AS BIGINT)')}")
     rejects = reject_table(con, table + "_rejects")
     return Staged(table, 0, rejects, present=specs.present, channel_texts=texts)
+
+
+def bucket_parquet(
+    con: duckdb.DuckDBPyConnection, source: Source, folder: Path, make: SpecMaker, buckets: int
+) -> tuple[Staged, int]:
+    """The stage's rows written straight into `buckets` files under folder/bucket=<b>/, by a hash of
+    the message key, instead of a table in memory (inputs past the memory limit: reporter/ingest/
+    bucketed.py). An event without a message id goes by its row hash, so exact duplicates still
+    share a bucket. The ordinal is the file's row number (a bucket holds some of its rows). Returns
+    the stage's description (its table is created per bucket) and the rows written."""
+    schema = parquet_schema(con, source)
+    specs = make(schema, False, False)
+    columns = list(schema)
+    renamed = ", ".join(f"{quote_ident(c)} AS {source_column(i)}" for i, c in enumerate(columns))
+    scan = (
+        f"(SELECT {renamed}, file_row_number AS __c_row "
+        f"FROM read_parquet({quote_literal(str(source.path))}, file_row_number = true))"
+    )
+    texts = specs.channel_texts(con, scan)
+    select = specs.select(scan, _raw(columns), "__c_row + 1")
+    key = "CASE WHEN __c_message_id IS NULL THEN __c_hash ELSE hash(__c_message_id) END"
+    written = copy_buckets(
+        con, f"SELECT *, CAST({key} % {buckets} AS INTEGER) AS bucket FROM ({select})", folder
+    )
+    staged = Staged("", 0, "", ordinal_from_rowid=False, present=specs.present, channel_texts=texts)
+    return staged, written
+
+
+def _raw(columns: list[str]) -> str:
+    """A row's raw text (kept for the quarantine): its columns as a struct, cast to text."""
+    packed = ", ".join(f"{quote_ident(c)} := {source_column(i)}" for i, c in enumerate(columns))
+    return f"CAST(struct_pack({packed}) AS VARCHAR)"

@@ -2,14 +2,16 @@
 
 Every source is staged in one DuckDB pass (by its reader, readers.py); rows with a reason go to the
 quarantine, the rest to `events_all`; exact duplicates are then dropped into `events` (dedup.py), and
-the figures reconciled (results.py).
+the figures reconciled (results.py). Parquet inputs past the memory limit are written into bucket
+files instead, quarantined from them, and deduplicated bucket by bucket (bucketed.py).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -18,10 +20,13 @@ from reporter import privacy, schema
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import Config
 from reporter.engine import insert_rows, quote_literal
+from reporter.errors import ReconciliationError, StorageError
 from reporter.ingest import mapping, readers
 from reporter.ingest.dedup import AcceptedRows, deduplicate, keep_fields, stage_table
+from reporter.ingest.parquet_reader import bucket_parquet
 from reporter.ingest.results import FileStats, IngestResult, reconciled
-from reporter.ingest.sources import Source, detect, expand_inputs, unreadable_finding
+from reporter.ingest.sources import InputFinding, Source, detect, expand_inputs, unreadable_finding
+from reporter.ingest.stage import reject_table
 
 # The canonical event, in this order. The destination is unmasked here, in memory only: every
 # writer masks it (privacy.py).
@@ -87,8 +92,14 @@ def _conflict(columns: list[str]) -> str:
 
 
 class _Ingest:
-    def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, options: IngestOptions, buckets: tuple[int, Path] | None = None
+    ) -> None:
         self.con, self.options = con, options
+        # Parquet files past the memory limit go straight into this many bucket files under this
+        # folder (bucketed.py), not into stage tables; their accepted rows by index, over every bucket.
+        self.buckets = buckets
+        self.bucketed: dict[int, AcceptedRows] = {}
         self.parquet_reference: dict[str, str] | None = None
         self.accepted: list[AcceptedRows] = []  # per staged file: its accepted rows in its stage
         self.plain_hashes = [
@@ -156,9 +167,40 @@ class _Ingest:
                 ).fetchall()[0]
                 self.quarantine_whole(stats, "schema_changed", changed, int(rows[0]) if rows else 0)
                 return None
+            if self.buckets is not None:
+                self.write_buckets(index, source, stats, make)
+                return None
         staged = readers.READERS[source.format](self.con, source, table, make)
         stats.webhook = staged.webhook
         return staged
+
+    def write_buckets(self, index: int, source: Source, stats: FileStats, make: readers.SpecMaker) -> None:
+        """A Parquet file's stage written into the bucket files (bucketed.py); its bad rows
+        quarantined and its figures counted from them, its accepted rows kept for the buckets."""
+        assert self.buckets is not None
+        count, folder = self.buckets
+        target = bucket_folder(folder, index)
+        try:
+            target.parent.mkdir(exist_ok=True)
+            staged, written = bucket_parquet(self.con, source, target, make, count)
+        except (OSError, duckdb.IOException) as exc:  # the disk under the bucket files, not the input
+            if isinstance(exc, OSError) or str(target) in str(exc):
+                raise StorageError(
+                    f"cannot write bucket files into {target}: {str(exc).splitlines()[0]}"
+                ) from exc
+            raise
+        if written == 0:
+            self.quarantine_whole(stats, "empty_file", "the file has no data rows")
+            return
+        # Its bad rows quarantined and its figures counted from the bucket files, all at once.
+        table = f"read_parquet({quote_literal(str(target / '*' / '*.parquet'))}, hive_partitioning = false)"
+        rejects = reject_table(self.con, f"{stage_table(index)}_rejects")
+        self.split(index, replace(staged, table=table, rejects=rejects), stats)
+        if stats.rows_read != written:
+            raise ReconciliationError(
+                f"{stats.path}: {written} rows written into buckets, {stats.rows_read} read back"
+            )
+        self.bucketed[index] = replace(self.accepted.pop(), in_table=False)
 
     def schema_change(self, schema: dict[str, str]) -> str | None:
         """How a Parquet file's canonical columns differ in type from the run's reference, if they do."""
@@ -189,6 +231,8 @@ class _Ingest:
             if isinstance(exc, _RUN_ERRORS):
                 raise
             self.con.execute(f"DROP TABLE IF EXISTS {stage_table(index)}")
+            if self.buckets is not None:  # a file cut short may have written some of its rows
+                shutil.rmtree(bucket_folder(self.buckets[1], index), ignore_errors=True)
             self.quarantine_whole(stats, "unreadable_file", str(exc).splitlines()[0])
             return
         if staged is not None:
@@ -241,7 +285,7 @@ class _Ingest:
         _drop_side_tables(con, staged)
         rows = AcceptedRows(index, table, line, skips, staged.present, staged.ordinal_from_rowid)
         self.accepted.append(rows)
-        accepted = f"{table} WHERE __c_reason IS NULL" if every_known else f"({rows.sql()})"
+        accepted = f"{table} WHERE __c_reason IS NULL" if every_known else f"({rows.sql(False)})"
         stats.accepted = _count(con, f"SELECT count(*) FROM {accepted}")
         stats.quarantined = _count(
             con, "SELECT coalesce(sum(rows), 0) FROM quarantine WHERE file = ?", [stats.path]
@@ -278,10 +322,24 @@ def ingest(
     """Read every input into the connection; reconcile. Creates `events` (a view: the accepted rows,
     exact duplicates dropped), `quarantine` and `ingest_files` (source_index -> path, sha256)."""
     options = options or IngestOptions()
+    run, files, findings = read_inputs(con, inputs, options, on_file)
+    return finish(con, run, files, findings)
+
+
+def read_inputs(
+    con: duckdb.DuckDBPyConnection,
+    inputs: list[str],
+    options: IngestOptions,
+    on_file: Callable[[int, int, Path], None] | None = None,
+    plan: Callable[[list[Path]], tuple[int, Path] | None] | None = None,
+) -> tuple[_Ingest, list[FileStats], list[InputFinding]]:
+    """Every input staged (or, where `plan` gives buckets and a folder for the listed files, written
+    into bucket files), its bad rows quarantined; `ingest_files` written. The duplicate check is
+    finish's (or each bucket's)."""
     expanded = expand_inputs(inputs)
     paths, findings = expanded.files, expanded.findings
     _create_tables(con)
-    run = _Ingest(con, options)
+    run = _Ingest(con, options, plan(paths) if plan else None)
     files: list[FileStats] = []
     for index, path in enumerate(paths):
         if on_file:
@@ -306,13 +364,24 @@ def ingest(
         stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
         files.append(stats)
         run.load(len(files) - 1, source, stats)
-    deduplicate(con, run.accepted, files)
-    if options.fields is not None:
-        keep_fields(con, run.accepted, options.fields)
-    result = reconciled(con, files, findings)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
     )
     rows: list[list[object]] = [[i, f.path, f.sha256] for i, f in enumerate(files)]
     insert_rows(con, "ingest_files", ["source_index", "path", "sha256"], rows)
-    return result
+    return run, files, findings
+
+
+def finish(
+    con: duckdb.DuckDBPyConnection, run: _Ingest, files: list[FileStats], findings: list[InputFinding]
+) -> IngestResult:
+    """The staged inputs' duplicate check, then the reconciliation."""
+    deduplicate(con, run.accepted, files)
+    if run.options.fields is not None:
+        keep_fields(con, run.accepted, run.options.fields)
+    return reconciled(con, files, findings)
+
+
+def bucket_folder(folder: Path, index: int) -> Path:
+    """Where the input file `index` writes its bucket files (folder/source=<index>/bucket=<b>/)."""
+    return folder / f"source={index}"

@@ -157,7 +157,9 @@ def bucket_events(
     copies that find_duplicates left in `dup_later`, with only `fields` of the optional fields (the
     others NULL, as keep_fields leaves them)."""
     kept = [replace(rows, present=rows.present & fields) for rows in accepted]
-    _create_views(con, kept, duplicate_check=False, later="dup_later" if accepted else None)
+    # No later copy (the usual case): no anti-join on every scan of `events`.
+    later = accepted and con.execute("SELECT count(*) FROM dup_later").fetchall()[0][0]
+    _create_views(con, kept, duplicate_check=False, later="dup_later" if later else None)
 
 
 def _create_views(

@@ -12,7 +12,8 @@ The bucket files come from one of two places:
 - build_from_bucketed_ingest: Parquet inputs, which ingest wrote into the bucket files itself
   (reporter/ingest/bucketed.py; an event without a message id goes by its row hash). Each bucket is
   deduplicated as it is read, and its event groups merged at the end.
-- build_in_buckets: any other input, staged in memory (spilled past the limit), then written into
+- build_in_buckets: any other input (and Parquet that ingest staged: mixed with other formats, a
+  footer it could not read), staged in memory (spilled past the limit), then written into
   the bucket files from `events` (an event without a message id by its input position).
   event_counts comes from one GROUP BY over all events before they are bucketed.
 """

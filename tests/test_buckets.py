@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import duckdb
@@ -95,11 +96,19 @@ def parquet_runs(tmp_path_factory):
         *[(f"odd-{i}", "sms", None, "+15551000000") for i in range(5)],  # missing_status_code
         *[(f"odd-{i}", "sms", 7501, "+15551000000") for i in range(5)],  # 5 events of 5 messages
     ]
+    # The bad rows come a month after every event: were they read for the run's as-of time, the
+    # messages still waiting for a receipt would all count as past the timeout in delivery_times.
     con.execute(
         "CREATE TABLE odd (event_time TIMESTAMPTZ, message_id VARCHAR, channel VARCHAR, "
         "status_code BIGINT, region VARCHAR, destination VARCHAR)"
     )
-    con.executemany("INSERT INTO odd VALUES (TIMESTAMPTZ '2026-11-23 12:00:00+00', ?, ?, ?, 'us', ?)", rows)
+    con.executemany(
+        "INSERT INTO odd VALUES (TIMESTAMPTZ '2026-11-23 12:00:00+00' + to_days(?), ?, ?, ?, 'us', ?)",
+        [
+            [30 if channel == "pigeon" or code is None else 0, key, channel, code, to]
+            for key, channel, code, to in rows
+        ],
+    )
     con.execute(f"COPY odd TO '{inputs / 'y-odd.parquet'}'")
     outs = {name: root / name for name in ("whole", "bucketed", "again")}
     staged: list[str] = []
@@ -185,10 +194,15 @@ def test_buckets_from_ingest_only_when_every_input_is_a_readable_parquet_file(tm
         con.execute(f"COPY (SELECT range AS n FROM range({rows})) TO '{tmp_path / f'p{i}.parquet'}'")
     (tmp_path / "a.csv").write_text("n\n1\n")
     (tmp_path / "cut.parquet").write_bytes((tmp_path / "p0.parquet").read_bytes()[:40])
+    con.execute(f"COPY (SELECT 1 AS n, 2 AS file_row_number) TO '{tmp_path / 'numbered.parquet'}'")
+    odd_name = tmp_path / os.fsdecode(b"not-utf8-\xff.parquet")
+    odd_name.write_bytes((tmp_path / "p0.parquet").read_bytes())
     parquet = [tmp_path / "p0.parquet", tmp_path / "p1.parquet"]
     assert parquet_rows(con, parquet) == 7  # from the footers
     assert parquet_rows(con, [*parquet, tmp_path / "a.csv"]) is None  # staged as usual
     assert parquet_rows(con, [*parquet, tmp_path / "cut.parquet"]) is None  # quarantined as usual
+    assert parquet_rows(con, [*parquet, odd_name]) is None  # DuckDB cannot open it: quarantined as usual
+    assert parquet_rows(con, [*parquet, tmp_path / "numbered.parquet"]) is None  # its column would shadow
     assert parquet_rows(con, []) is None
 
 
@@ -205,3 +219,35 @@ def test_a_bucket_file_that_cannot_be_written_fails_the_run_and_quarantines_noth
     with pytest.raises(StorageError, match=r"cannot write bucket files into .*blocker"):
         run(RunOptions((str(inputs),), tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_a_parquet_file_corrupt_half_way_is_quarantined_whole_as_one_build_does(tmp_path: Path, monkeypatch):
+    """Its footer reads, so ingest starts writing its bucket files; its pages do not. The partial
+    files are dropped, the file is recorded whole, and every extract but the messages is what the
+    staged build gives."""
+    inputs = tmp_path / "in"
+    generate(inputs, 50_000, "parquet", seed=1, files=2)
+    broken = inputs / "events-0002.parquet"
+    data = bytearray(broken.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096] = bytes(range(256)) * 16
+    broken.write_bytes(bytes(data))
+    whole = run(RunOptions((str(inputs),), tmp_path / "whole"))
+    staged: list[str] = []
+
+    def noting(*args, **kwargs):
+        result = ingest_in_buckets(*args, **kwargs)
+        staged.append(type(result).__name__)
+        return result
+
+    monkeypatch.setattr(run_module, "ingest_in_buckets", noting)
+    monkeypatch.setattr(run_module, "bucket_count", lambda events, limit: 3)
+    bucketed = run(RunOptions((str(inputs),), tmp_path / "bucketed"))
+    assert staged == ["BucketedIngest"]
+    figures = [(Path(f.path).name, f.rows_read, f.accepted, f.whole_file) for f in bucketed.ingest.files]
+    assert figures == [
+        ("events-0001.parquet", 25_000, 25_000, None),
+        ("events-0002.parquet", 0, 0, "unreadable_file"),
+    ]
+    assert figures == [(Path(f.path).name, f.rows_read, f.accepted, f.whole_file) for f in whole.ingest.files]
+    small = {k: v for k, v in digests(tmp_path / "whole").items() if not k.startswith("extracts/messages/")}
+    assert small == {k: v for k, v in digests(tmp_path / "bucketed").items() if k in small}

@@ -30,7 +30,7 @@ from reporter import schema
 from reporter.codes.channels import channel_key
 from reporter.engine import quote_literal
 from reporter.ingest.dedup import bucket_events, drop_events, find_duplicates
-from reporter.ingest.pipeline import IngestOptions, _Ingest, bucket_folder, finish, read_inputs
+from reporter.ingest.pipeline import IngestOptions, _Ingest, _utf8, bucket_folder, finish, read_inputs
 from reporter.ingest.results import FileStats, IngestResult, reconciled
 from reporter.ingest.sources import InputFinding
 
@@ -60,7 +60,7 @@ class BucketedIngest:
         if not self.run.bucketed:
             return None
         rows = self.con.execute(
-            f"SELECT __c_channel_text, max(__c_event_time) FROM read_parquet({self._files('*')}) "
+            f"SELECT __c_channel_text, max(__c_event_time) FROM read_parquet({self._every_file()}) "
             "WHERE __c_reason IS NULL GROUP BY ALL"
         ).fetchall()
         times = [t for text, t in rows if channel_key(text) is not None and isinstance(t, dt.datetime)]
@@ -102,23 +102,28 @@ class BucketedIngest:
         The files are read where they lie, never copied into a table: the later copies are found
         (dedup.find_duplicates: a GROUP BY of the row hashes, then the repeated ones compared column
         by column) and left out of `events` by their input position."""
-        accepted = []
+        accepted, globs = [], []
         for index, whole in self.run.bucketed.items():
             folder = bucket_folder(self.folder, index) / f"bucket={bucket}"
             if folder.is_dir():
-                files = quote_literal(str(folder / "*.parquet"))
-                accepted.append(replace(whole, table=f"read_parquet({files}, hive_partitioning = false)"))
+                globs.append(quote_literal(str(folder / "*.parquet")))
+                accepted.append(replace(whole, table=f"read_parquet({globs[-1]}, hive_partitioning = false)"))
         if not accepted:
             return False
-        count = f"SELECT count(*) FROM read_parquet({self._files(str(bucket))})"  # from the footers
+        count = f"SELECT count(*) FROM read_parquet([{', '.join(globs)}])"  # from the footers
         written = int(self.con.execute(count).fetchall()[0][0])
         for index, later in find_duplicates(self.con, accepted, written).items():
             self.files[index].duplicates += later
         bucket_events(self.con, accepted, self.run.options.fields or frozenset(schema.NAMES))
         return True
 
-    def _files(self, bucket: str) -> str:
-        return quote_literal(str(self.folder / "source=*" / f"bucket={bucket}" / "*.parquet"))
+    def _every_file(self) -> str:
+        """Every bucket file of the inputs that wrote some: a file that failed half-way is never
+        read, even if its folder were left."""
+        globs = [
+            quote_literal(str(bucket_folder(self.folder, i) / "*" / "*.parquet")) for i in self.run.bucketed
+        ]
+        return f"[{', '.join(globs)}]"
 
 
 def ingest_in_buckets(
@@ -146,7 +151,7 @@ def ingest_in_buckets(
 def parquet_rows(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int | None:
     """The rows of `paths` from their Parquet footers; None unless every one is a readable Parquet
     file (the inputs are then staged as usual, and a bad file quarantined there)."""
-    if not paths:
+    if not paths or not all(_utf8(str(p)) for p in paths):  # DuckDB cannot open the others
         return None
     try:
         for path in paths:
@@ -155,6 +160,11 @@ def parquet_rows(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int | Non
                     return None
         listed = ", ".join(quote_literal(str(p)) for p in paths)
         (rows,) = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata([{listed}])").fetchall()[0]
+        # bucket_parquet numbers the rows with read_parquet's file_row_number, which such a column
+        # would shadow (DuckDB refuses the file): staged instead, where it is one more column.
+        (shadowed,) = con.execute(
+            f"SELECT count(*) FROM parquet_schema([{listed}]) WHERE lower(name) = 'file_row_number'"
+        ).fetchall()[0]
     except (OSError, duckdb.Error):
         return None
-    return int(rows)
+    return None if shadowed else int(rows)

@@ -3,6 +3,8 @@
 Every stage table stays the storage of its file's rows (no copy): a later copy gets the reason
 'duplicate' in its stage, and `events` is a view over the stages' accepted rows (AcceptedRows).
 Once the duplicates are known, the columns only the check read can leave memory (keep_fields).
+Bucket files (reporter/ingest/bucketed.py) are never updated: a bucket's later copies are left out
+of its `events` by their input position instead (bucket_events).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def bucket_parquet(
     the message key, instead of a table in memory (inputs past the memory limit: reporter/ingest/
     bucketed.py). An event without a message id goes by its row hash, so exact duplicates still
     share a bucket. The ordinal is the file's row number (a bucket holds some of its rows). Returns
-    the stage's description (its table is created per bucket) and the rows written."""
+    the stage's description (its table: a scan of the bucket files, bucketed.py) and the rows written."""
     schema = parquet_schema(con, source)
     specs = make(schema, False, False)
     columns = list(schema)

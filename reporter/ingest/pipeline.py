@@ -20,7 +20,7 @@ from reporter import privacy, schema
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import Config
 from reporter.engine import insert_rows, quote_literal
-from reporter.errors import ReconciliationError, StorageError
+from reporter.errors import StorageError
 from reporter.ingest import mapping, readers
 from reporter.ingest.dedup import AcceptedRows, deduplicate, keep_fields, stage_table
 from reporter.ingest.parquet_reader import bucket_parquet
@@ -183,22 +183,30 @@ class _Ingest:
         try:
             target.parent.mkdir(exist_ok=True)
             staged, written = bucket_parquet(self.con, source, target, make, count)
-        except (OSError, duckdb.IOException) as exc:  # the disk under the bucket files, not the input
-            if isinstance(exc, OSError) or str(target) in str(exc):
-                raise StorageError(
-                    f"cannot write bucket files into {target}: {str(exc).splitlines()[0]}"
-                ) from exc
+        except (OSError, duckdb.IOException) as exc:
+            # An I/O error is the input's only when it names the input; else the disk under the
+            # bucket files is the run's (never an input's quarantine).
+            if isinstance(exc, OSError) or str(source.path) not in str(exc) or str(target) in str(exc):
+                raise StorageError(f"cannot write bucket files into {target}: {_first_line(exc)}") from exc
             raise
         if written == 0:
             self.quarantine_whole(stats, "empty_file", "the file has no data rows")
             return
-        # Its bad rows quarantined and its figures counted from the bucket files, all at once.
+        # Its bad rows quarantined and its figures counted from the bucket files, all at once. They
+        # are the run's own files: a failure to read them back is the run's too.
         table = f"read_parquet({quote_literal(str(target / '*' / '*.parquet'))}, hive_partitioning = false)"
         rejects = reject_table(self.con, f"{stage_table(index)}_rejects")
-        self.split(index, replace(staged, table=table, rejects=rejects), stats)
+        try:
+            self.split(index, replace(staged, table=table, rejects=rejects), stats)
+        except duckdb.Error as exc:
+            if isinstance(exc, _RUN_ERRORS):
+                raise
+            raise StorageError(
+                f"cannot read the bucket files under {target} back: {_first_line(exc)}"
+            ) from exc
         if stats.rows_read != written:
-            raise ReconciliationError(
-                f"{stats.path}: {written} rows written into buckets, {stats.rows_read} read back"
+            raise StorageError(
+                f"{target}: {written} rows written into bucket files, {stats.rows_read} read back"
             )
         self.bucketed[index] = replace(self.accepted.pop(), in_table=False)
 
@@ -298,6 +306,10 @@ def _drop_side_tables(con: duckdb.DuckDBPyConnection, staged: readers.Staged) ->
     for table in (staged.blanks, staged.counted):
         if table:
             con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _utf8(text: str) -> bool:

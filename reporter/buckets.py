@@ -5,7 +5,7 @@ share a bucket. The files are Parquet, uncompressed and without dictionaries (th
 and read back). Each bucket's messages are then built, masked, hashed and written on their own
 (`extracts/messages/date=D/data_<bucket>.parquet`); only the small aggregates (message_counts,
 by_carrier) are merged, and delivery_times' exact quantiles are computed at the end from one small
-row per message (delivery_seconds) kept across buckets. With K = 1 (the events fit),
+row per message (delivery_seconds, its group as a number) kept across buckets. With K = 1 (the events fit),
 reporter.outcomes builds everything at once, nothing written in between.
 
 The bucket files come from one of two places:
@@ -167,7 +167,7 @@ _COUNTS = ("in_messages", "messages", "messages_outside_period", "files")
 
 
 def _drop_parts(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("message_count_parts", "by_carrier_parts", "delivery_seconds"):
+    for table in ("message_count_parts", "by_carrier_parts", "delivery_seconds_kept", "delivery_groups"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -183,7 +183,13 @@ def _merge(con: duckdb.DuckDBPyConnection, events: int, totals: dict[str, int]) 
         "CAST(sum(messages) AS BIGINT) AS messages, CAST(sum(failures) AS BIGINT) AS failures "
         "FROM by_carrier_parts GROUP BY ALL ORDER BY ALL"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW delivery_seconds AS SELECT g.date, g.channel, g.region, s.seconds, "
+        "s.late AS without_receipt FROM delivery_seconds_kept s JOIN delivery_groups g USING (gid)"
+    )
     build_delivery_times(con, totals["messages"])
+    con.execute("DROP TABLE delivery_seconds_kept")
+    con.execute("DROP TABLE delivery_groups")
     for name in ("message_count_parts", "by_carrier_parts"):
         con.execute(f"DROP TABLE {name}")
     counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
@@ -208,20 +214,47 @@ def _bucket(
     outside = drop_outside_period(con, "message_base", *period)
     files = write_message_dates(con, messages, bucket)
     con.execute(f"CREATE OR REPLACE TEMP VIEW message_groups AS {pipeline_sql('message_groups')}")
-    first = not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'delivery_seconds'").fetchall()
+    first = not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'by_carrier_parts'").fetchall()
     for table, sql in (
         ("message_count_parts", pipeline_sql("message_counts")),
         ("by_carrier_parts", pipeline_sql("by_carrier")),
-        ("delivery_seconds", pipeline_sql("delivery_seconds")),
     ):
         into = f"CREATE OR REPLACE TEMP TABLE {table} AS" if first else f"INSERT INTO {table}"
-        con.execute(f"{into} {sql}", keys[1] if table == "delivery_seconds" else None)
+        con.execute(f"{into} {sql}")
+    _keep_delivery_seconds(con, keys[1], first)
     return {
         "in_messages": in_messages,
         "messages": _one(con, "SELECT count(*) FROM message_base"),
         "messages_outside_period": outside,
         "files": files,
     }
+
+
+def _keep_delivery_seconds(con: duckdb.DuckDBPyConnection, params: dict[str, object], first: bool) -> None:
+    """The bucket's delivery seconds, one row per message kept to the end, stored compact: the
+    group (date, channel, region) as a number into `delivery_groups`. At 100M events the 48M rows
+    with their group spelled out took some 2 GB of a 3 GB limit by the last buckets."""
+    if first:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE delivery_groups "
+            "(gid INTEGER, date DATE, channel VARCHAR, region VARCHAR)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE delivery_seconds_kept (gid INTEGER, seconds DOUBLE, late BOOLEAN)"
+        )
+    seconds = pipeline_sql("delivery_seconds")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE delivery_seconds_bucket AS {seconds}", params)
+    con.execute(
+        "INSERT INTO delivery_groups SELECT (SELECT coalesce(max(gid), -1) FROM delivery_groups) "
+        "+ row_number() OVER (ORDER BY date, channel, region), date, channel, region "
+        "FROM (SELECT DISTINCT date, channel, region FROM delivery_seconds_bucket) "
+        "ANTI JOIN delivery_groups USING (date, channel, region)"
+    )
+    con.execute(
+        "INSERT INTO delivery_seconds_kept SELECT g.gid, s.seconds, s.without_receipt "
+        "FROM delivery_seconds_bucket s JOIN delivery_groups g USING (date, channel, region)"
+    )
+    con.execute("DROP TABLE delivery_seconds_bucket")
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:

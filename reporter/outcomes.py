@@ -286,9 +286,9 @@ def delivery_params(as_of: dt.datetime | None, receipt_timeout_minutes: int) -> 
 
 
 def build_delivery_times(con: duckdb.DuckDBPyConnection, messages: int) -> None:
-    """`delivery_times` from the table `delivery_seconds` (one row per message, across buckets)."""
+    """`delivery_times` from the view `delivery_seconds` (one row per message, across buckets)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE delivery_times AS {pipeline_sql('delivery_times')}")
-    con.execute("DROP TABLE delivery_seconds")
+    con.execute("DROP VIEW delivery_seconds")
     _check_delivery_times(con, messages)
 
 

@@ -5,8 +5,8 @@ share a bucket. The files are Parquet, uncompressed and without dictionaries (th
 and read back). Each bucket's messages are then built, masked, hashed and written on their own
 (`extracts/messages/date=D/data_<bucket>.parquet`); only the small aggregates (message_counts,
 by_carrier) are merged, and delivery_times' exact quantiles are computed at the end from one small
-row per message (delivery_seconds, its group as a number) kept across buckets. With K = 1 (the events fit),
-reporter.outcomes builds everything at once, nothing written in between.
+row per message (delivery_seconds, its group as a number) kept across buckets. With K = 1 (the
+events fit), reporter.outcomes builds everything at once, nothing written in between.
 
 The bucket files come from one of two places:
 - build_from_bucketed_ingest: Parquet inputs, which ingest wrote into the bucket files itself

@@ -253,14 +253,28 @@ def _messages(
     once the last bucket is read). `keys`: the HMAC key and the receipt timeout in minutes."""
     (staged, dimension), (hmac_key, timeout) = inputs, keys
     period, folder = (options.start, options.end), options.out / "extracts" / "messages"
-    if isinstance(staged, IngestResult):
-        register_inputs(con, staged)
-    buckets = (
-        staged.buckets
-        if isinstance(staged, BucketedIngest)
-        else bucket_count(staged.totals()["unique"], work.limit)
-    )
-    if isinstance(staged, IngestResult) and buckets == 1:
+    if isinstance(staged, BucketedIngest):
+        bucketed = staged
+        ingested, counts = _in_buckets(
+            con,
+            options,
+            work,
+            bucketed.buckets,
+            lambda tmp: build_from_bucketed_ingest(con, (bucketed, dimension), keys, tmp, period),
+        )
+        steps.done("outcomes")
+    elif (buckets := bucket_count(staged.totals()["unique"], work.limit)) > 1:
+        ingested = staged
+        layout = (buckets, work.spill / "buckets")
+        _, counts = _in_buckets(
+            con,
+            options,
+            work,
+            buckets,
+            lambda tmp: (ingested, build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)),
+        )
+        steps.done("outcomes")
+    else:
         ingested = staged
         outcomes = build_outcomes(con, ingested, dimension, hmac_key, keep_events=False)
         steps.done("outcomes")
@@ -270,23 +284,7 @@ def _messages(
         counts = replace(outcomes, messages=outcomes.messages - outside, messages_outside_period=outside)
         build_message_summaries(con, as_of, timeout)
         write_messages(con, folder, options.start)
-    else:
-        # Built in the spill folder (beside OUT, so the same file system) and moved into OUT only
-        # when whole: a run that fails here leaves nothing under OUT.
-        tmp = work.spill / "messages"
-        tmp.mkdir()
-        if isinstance(staged, BucketedIngest):
-            ingested, built = build_from_bucketed_ingest(con, (staged, dimension), keys, tmp, period)
-            register_inputs(con, ingested)
-        else:
-            ingested = staged
-            layout = (buckets, work.spill / "buckets")
-            built = build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)
-        if not built["files"]:
-            write_empty_messages(con, tmp, options.start)
-        replace_dir(tmp, folder)
-        counts = OutcomeCounts(built["events"], built["messages"], built["messages_outside_period"], buckets)
-        steps.done("outcomes")
+    register_inputs(con, ingested)  # each file's figures, final once the last bucket is read
     drop_outside_period(con, "event_counts", *period)
     # Written once; from here on everything reads the small aggregates (and the memory is free).
     for name in ("messages", "messages_public", "message_rows"):
@@ -295,6 +293,27 @@ def _messages(
     con.execute("DROP TABLE destination_public")
     steps.done("messages_extract")
     return ingested, counts
+
+
+def _in_buckets(
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    work: _Work,
+    buckets: int,
+    build: Callable[[Path], tuple[IngestResult, dict[str, int]]],
+) -> tuple[IngestResult, OutcomeCounts]:
+    """The messages extract built bucket by bucket (`build` writes it into the folder it is given):
+    in the spill folder (beside OUT, so the same file system), moved into OUT only when whole, so a
+    run that fails here leaves nothing under OUT."""
+    tmp = work.spill / "messages"
+    tmp.mkdir()
+    ingested, built = build(tmp)
+    if not built["files"]:
+        write_empty_messages(con, tmp, options.start)
+    replace_dir(tmp, options.out / "extracts" / "messages")
+    return ingested, OutcomeCounts(
+        built["events"], built["messages"], built["messages_outside_period"], buckets
+    )
 
 
 def _finish(

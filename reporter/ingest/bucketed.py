@@ -27,14 +27,11 @@ from pathlib import Path
 import duckdb
 
 from reporter import schema
-from reporter.codes.channels import channel_key
 from reporter.engine import quote_literal
 from reporter.ingest.dedup import bucket_events, drop_events, find_duplicates
 from reporter.ingest.pipeline import IngestOptions, _Ingest, _utf8, bucket_folder, finish, read_inputs
 from reporter.ingest.results import FileStats, IngestResult, reconciled
-from reporter.ingest.sources import InputFinding
-
-PARQUET_MAGIC = b"PAR1"
+from reporter.ingest.sources import PARQUET_MAGIC, InputFinding
 
 
 class BucketedIngest:
@@ -55,16 +52,17 @@ class BucketedIngest:
     def latest_event_time(self) -> dt.datetime | None:
         """The latest time of an accepted event (outcomes' as-of time, needed before the first bucket).
 
-        Read from the bucket files' good rows by channel spelling; a spelling of no known channel
-        makes its rows unknown_channel, never events."""
+        Read from the bucket files' good rows by channel spelling, kept where channel_map (which
+        ingest filled from every file, and `events` joins) maps the spelling to a channel; the
+        rows of the others are unknown_channel, never events."""
         if not self.run.bucketed:
             return None
-        rows = self.con.execute(
-            f"SELECT __c_channel_text, max(__c_event_time) FROM read_parquet({self._every_file()}) "
-            "WHERE __c_reason IS NULL GROUP BY ALL"
-        ).fetchall()
-        times = [t for text, t in rows if channel_key(text) is not None and isinstance(t, dt.datetime)]
-        return max(times, default=None)
+        value = self.con.execute(
+            "SELECT max(t) FROM (SELECT __c_channel_text AS text, max(__c_event_time) AS t "
+            f"FROM read_parquet({self._every_file()}) WHERE __c_reason IS NULL GROUP BY ALL) "
+            "JOIN channel_map USING (text) WHERE channel IS NOT NULL"
+        ).fetchall()[0][0]
+        return value if isinstance(value, dt.datetime) else None
 
     def each(self) -> Iterator[int]:
         """For each bucket: `events` over its files, its exact duplicates left out (and counted in

@@ -13,6 +13,7 @@ from reporter.ingest.sources import (
 from reporter.ingest.stage import (
     SpecMaker,
     Staged,
+    StageSpecs,
     reject_table,
     source_column,
 )
@@ -24,15 +25,10 @@ def parquet_schema(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, source: Source, table: str, make: SpecMaker) -> Staged:
-    schema = parquet_schema(con, source)
-    specs = make(schema, False, False)
-    columns = list(schema)
     # The stage keeps the file's row order (insertion order is preserved), so its rowid is the
     # record's ordinal: reading file_row_number instead doubled the time of a bare read.
-    renamed = ", ".join(f"{quote_ident(c)} AS {source_column(i)}" for i, c in enumerate(columns))
-    scan = f"(SELECT {renamed} FROM read_parquet({quote_literal(str(source.path))}))"
-    texts = specs.channel_texts(con, scan)
-    con.execute(f"CREATE TEMP TABLE {table} AS {specs.select(scan, _raw(columns), 'CAST(NULL AS BIGINT)')}")
+    specs, texts, select = _stage_query(con, source, make, numbered=False)
+    con.execute(f"CREATE TEMP TABLE {table} AS {select}")
     rejects = reject_table(con, table + "_rejects")
     return Staged(table, 0, rejects, present=specs.present, channel_texts=texts)
 
@@ -45,16 +41,7 @@ def bucket_parquet(
     bucketed.py). An event without a message id goes by its row hash, so exact duplicates still
     share a bucket. The ordinal is the file's row number (a bucket holds some of its rows). Returns
     the stage's description (its table: a scan of the bucket files, bucketed.py) and the rows written."""
-    schema = parquet_schema(con, source)
-    specs = make(schema, False, False)
-    columns = list(schema)
-    renamed = ", ".join(f"{quote_ident(c)} AS {source_column(i)}" for i, c in enumerate(columns))
-    scan = (
-        f"(SELECT {renamed}, file_row_number AS __c_row "
-        f"FROM read_parquet({quote_literal(str(source.path))}, file_row_number = true))"
-    )
-    texts = specs.channel_texts(con, scan)
-    select = specs.select(scan, _raw(columns), "__c_row + 1")
+    specs, texts, select = _stage_query(con, source, make, numbered=True)
     key = "CASE WHEN __c_message_id IS NULL THEN __c_hash ELSE hash(__c_message_id) END"
     written = copy_buckets(
         con, f"SELECT *, CAST({key} % {buckets} AS INTEGER) AS bucket FROM ({select})", folder
@@ -63,7 +50,21 @@ def bucket_parquet(
     return staged, written
 
 
-def _raw(columns: list[str]) -> str:
-    """A row's raw text (kept for the quarantine): its columns as a struct, cast to text."""
+def _stage_query(
+    con: duckdb.DuckDBPyConnection, source: Source, make: SpecMaker, numbered: bool
+) -> tuple[StageSpecs, list[str] | None, str]:
+    """The file's stage query, its specs and channel spellings. `numbered`: the ordinal is the
+    file's row number (read_parquet's file_row_number), else NULL (the stage's rowid is)."""
+    schema = parquet_schema(con, source)
+    specs = make(schema, False, False)
+    columns = list(schema)
+    renamed = ", ".join(f"{quote_ident(c)} AS {source_column(i)}" for i, c in enumerate(columns))
+    path = quote_literal(str(source.path))
+    numbering = ", file_row_number AS __c_row" if numbered else ""
+    option = ", file_row_number = true" if numbered else ""
+    scan = f"(SELECT {renamed}{numbering} FROM read_parquet({path}{option}))"
+    texts = specs.channel_texts(con, scan)
+    # A row's raw text (kept for the quarantine): its columns as a struct, cast to text.
     packed = ", ".join(f"{quote_ident(c)} := {source_column(i)}" for i, c in enumerate(columns))
-    return f"CAST(struct_pack({packed}) AS VARCHAR)"
+    raw = f"CAST(struct_pack({packed}) AS VARCHAR)"
+    return specs, texts, specs.select(scan, raw, "__c_row + 1" if numbered else "CAST(NULL AS BIGINT)")

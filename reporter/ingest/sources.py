@@ -28,6 +28,8 @@ from reporter.ingest.content import (
     measured,
 )
 
+PARQUET_MAGIC = b"PAR1"  # a Parquet file's first (and last) four bytes
+
 # Folder walks take files with these endings (before .gz/.zst); a file named directly is always read.
 DATA_SUFFIXES = {".csv", ".tsv", ".psv", ".txt", ".json", ".ndjson", ".jsonl", ".parquet", ".pq", ".log"}
 DELIMITERS = (",", ";", "\t", "|")
@@ -232,7 +234,7 @@ def _sniff(source: Source) -> None:
         source.compression = "gzip"
     elif magic == b"\x28\xb5\x2f\xfd":
         source.compression = "zstd"
-    elif magic == b"PAR1":
+    elif magic == PARQUET_MAGIC:
         source.format = "parquet"
         return
     try:

@@ -207,6 +207,16 @@ def test_a_connection_reads_its_memory_limit_back_in_bytes():
     assert limit_bytes(connect(memory_limit="512MB")) == 511_000_000  # "488.2 MiB": 511,914,803
 
 
+def test_a_connection_keeps_its_blocks_up_to_its_memory_limit():
+    from reporter.engine import connect
+
+    con = connect(memory_limit="512MB")
+    kept, limit = con.execute(
+        "SELECT current_setting('block_allocator_memory'), current_setting('memory_limit')"
+    ).fetchone() or ("", "")
+    assert kept == limit == "488.2 MiB"
+
+
 def test_bad_memory_limit_exits_64_on_the_command_line_and_78_in_the_config(runner, tmp_path: Path):
     from tests.conftest import DATA
 

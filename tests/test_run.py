@@ -352,3 +352,29 @@ print(result.outcomes.buckets, loaded, sorted({{"pyarrow", "matplotlib"}} & sys.
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == f"{buckets} [] ['matplotlib', 'pyarrow']"
+
+
+def test_the_manifest_lists_each_inputs_sha256(run_dir):
+    """Parquet, JSON and compressed files are hashed on a thread while DuckDB reads them; CSV while
+    its lines are counted. Either way the manifest has the sha256 of the file's bytes."""
+    import hashlib
+
+    listed = {i["path"]: i["sha256"] for i in json.loads((run_dir / "manifest.json").read_text())["inputs"]}
+    kinds = {".parquet", ".json", ".zst", ".gz", ".csv", ".ndjson"}
+    assert {Path(p).suffix for p in listed} == kinds
+    for path, sha256 in listed.items():
+        assert sha256 == hashlib.sha256(Path(path).read_bytes()).hexdigest(), path
+
+
+def test_an_input_that_cannot_be_hashed_to_its_end_fails_the_run_in_one_line(tmp_path, monkeypatch):
+    import errno
+
+    def failing(path: Path) -> str:
+        raise OSError(errno.EIO, "Input/output error", str(path))
+
+    monkeypatch.setattr("reporter.ingest.sources.digest", failing)
+    log = ROOT / "sample_logs" / "events-2026-11-23-to-25.parquet"
+    result = invoke("run", str(log), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 66
+    assert result.stderr == f"reporter: {log}: cannot read: Input/output error\n"
+    assert not (tmp_path / "out").exists()

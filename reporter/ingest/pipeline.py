@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from reporter import privacy, schema
 from reporter.codes.channels import CHANNELS, channel_key, spellings
 from reporter.config import Config
 from reporter.engine import insert_rows, quote_literal
-from reporter.errors import StorageError
+from reporter.errors import InputError, StorageError
 from reporter.ingest import mapping, readers
 from reporter.ingest.dedup import AcceptedRows, deduplicate, keep_fields, stage_table
 from reporter.ingest.parquet_reader import bucket_parquet
@@ -353,35 +354,49 @@ def read_inputs(
     _create_tables(con)
     run = _Ingest(con, options, plan(paths) if plan else None)
     files: list[FileStats] = []
-    for index, path in enumerate(paths):
-        if on_file:
-            on_file(index, len(paths), path)
-        try:
-            source = detect(path)
-        except OSError as exc:  # no permission, an I/O error: a finding, never a silent skip
-            findings.append(unreadable_finding(path, exc))
-            continue
-        if not _utf8(str(path)):  # DuckDB takes paths as UTF-8: such a file cannot be opened
-            stats = FileStats(
-                os.fsencode(path).decode("utf-8", "backslashreplace"),
-                "unreadable",
-                source.size,
-                source.sha256,
-            )
+    hashes: list[tuple[FileStats, Source]] = []
+    # Each file is hashed on this thread while DuckDB reads it (and the next) on its own.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+        for index, path in enumerate(paths):
+            if on_file:
+                on_file(index, len(paths), path)
+            try:
+                source = detect(path, hashing)
+            except OSError as exc:  # no permission, an I/O error: a finding, never a silent skip
+                findings.append(unreadable_finding(path, exc))
+                continue
+            if not _utf8(str(path)):  # DuckDB takes paths as UTF-8: such a file cannot be opened
+                name = os.fsencode(path).decode("utf-8", "backslashreplace")
+                stats = FileStats(name, "unreadable", source.size, source.sha256)
+                files.append(stats)
+                hashes.append((stats, source))
+                run.quarantine_whole(
+                    stats, "unreadable_file", "the file name is not UTF-8, which DuckDB cannot open"
+                )
+                continue
+            stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
             files.append(stats)
-            run.quarantine_whole(
-                stats, "unreadable_file", "the file name is not UTF-8, which DuckDB cannot open"
-            )
-            continue
-        stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
-        files.append(stats)
-        run.load(len(files) - 1, source, stats)
+            hashes.append((stats, source))
+            run.load(len(files) - 1, source, stats)
+        for stats, source in hashes:
+            stats.sha256 = _sha256(source)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
     )
     rows: list[list[object]] = [[i, f.path, f.sha256] for i, f in enumerate(files)]
     insert_rows(con, "ingest_files", ["source_index", "path", "sha256"], rows)
     return run, files, findings
+
+
+def _sha256(source: Source) -> str:
+    """The file's sha256, once its hashing (detect's) is done. A file that could be opened and read
+    but not hashed to its end (gone, or failing, in between) fails the run: no manifest without it."""
+    if source.hashing is None:
+        return source.sha256
+    try:
+        return source.hashing.result()
+    except OSError as exc:
+        raise InputError(f"{source.path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def finish(

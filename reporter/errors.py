@@ -144,7 +144,8 @@ class EngineError(ReporterError):
 
 
 class StorageError(ReporterError):
-    """DuckDB could not read or write a file mid-run: a full disk while writing extracts or spilling."""
+    """A file could not be read or written mid-run: a full disk while writing extracts or spilling, an
+    input failing with an I/O error after it was opened and read."""
 
     exit_code = ExitCode.IO
 

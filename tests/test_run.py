@@ -366,7 +366,9 @@ def test_the_manifest_lists_each_inputs_sha256(run_dir):
         assert sha256 == hashlib.sha256(Path(path).read_bytes()).hexdigest(), path
 
 
-def test_an_input_that_cannot_be_hashed_to_its_end_fails_the_run_in_one_line(tmp_path, monkeypatch):
+def test_an_input_that_cannot_be_hashed_to_its_end_stops_the_run_in_one_line(tmp_path, monkeypatch):
+    """Opened and read, then an I/O error while it is hashed (on its thread): its rows are staged, so
+    the run stops (74, an I/O error) with nothing under OUT, rather than report rows of unknown bytes."""
     import errno
 
     def failing(path: Path) -> str:
@@ -375,6 +377,6 @@ def test_an_input_that_cannot_be_hashed_to_its_end_fails_the_run_in_one_line(tmp
     monkeypatch.setattr("reporter.ingest.sources.digest", failing)
     log = ROOT / "sample_logs" / "events-2026-11-23-to-25.parquet"
     result = invoke("run", str(log), "--out", str(tmp_path / "out"))
-    assert result.exit_code == 66
+    assert result.exit_code == 74
     assert result.stderr == f"reporter: {log}: cannot read: Input/output error\n"
     assert not (tmp_path / "out").exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -354,32 +354,18 @@ def read_inputs(
     _create_tables(con)
     run = _Ingest(con, options, plan(paths) if plan else None)
     files: list[FileStats] = []
-    hashes: list[tuple[FileStats, Source]] = []
     # Each file is hashed on this thread while DuckDB reads it (and the next) on its own.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    try:
+        read = []
         for index, path in enumerate(paths):
             if on_file:
                 on_file(index, len(paths), path)
-            try:
-                source = detect(path, hashing)
-            except OSError as exc:  # no permission, an I/O error: a finding, never a silent skip
-                findings.append(unreadable_finding(path, exc))
-                continue
-            if not _utf8(str(path)):  # DuckDB takes paths as UTF-8: such a file cannot be opened
-                name = os.fsencode(path).decode("utf-8", "backslashreplace")
-                stats = FileStats(name, "unreadable", source.size, source.sha256)
-                files.append(stats)
-                hashes.append((stats, source))
-                run.quarantine_whole(
-                    stats, "unreadable_file", "the file name is not UTF-8, which DuckDB cannot open"
-                )
-                continue
-            stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
-            files.append(stats)
-            hashes.append((stats, source))
-            run.load(len(files) - 1, source, stats)
-        for stats, source in hashes:
+            read.append(_read_file(run, path, hashing, files, findings))
+        for stats, source in (r for r in read if r is not None):
             stats.sha256 = _sha256(source)
+    finally:
+        hashing.shutdown(wait=False, cancel_futures=True)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ingest_files (source_index INTEGER, path VARCHAR, sha256 VARCHAR)"
     )
@@ -388,15 +374,39 @@ def read_inputs(
     return run, files, findings
 
 
+def _read_file(
+    run: _Ingest, path: Path, hashing: Executor, files: list[FileStats], findings: list[InputFinding]
+) -> tuple[FileStats, Source] | None:
+    """One input staged (or bucketed), or recorded whole, or a finding; its figures appended to
+    `files`. Returns them with the file's Source, whose sha256 may still be on its way."""
+    try:
+        source = detect(path, hashing)
+    except OSError as exc:  # no permission, an I/O error: a finding, never a silent skip
+        findings.append(unreadable_finding(path, exc))
+        return None
+    if not _utf8(str(path)):  # DuckDB takes paths as UTF-8: such a file cannot be opened
+        name = os.fsencode(path).decode("utf-8", "backslashreplace")
+        stats = FileStats(name, "unreadable", source.size, source.sha256)
+        files.append(stats)
+        run.quarantine_whole(stats, "unreadable_file", "the file name is not UTF-8, which DuckDB cannot open")
+        return stats, source
+    stats = FileStats(str(path), source.format, source.size, source.sha256, source.compression)
+    files.append(stats)
+    run.load(len(files) - 1, source, stats)
+    return stats, source
+
+
 def _sha256(source: Source) -> str:
-    """The file's sha256, once its hashing (detect's) is done. A file that could be opened and read
-    but not hashed to its end (gone, or failing, in between) fails the run: no manifest without it."""
+    """The file's sha256, once its hashing (detect's) is done. A file that was opened and read but
+    could not be hashed to its end (it failed, or went, in between) stops the run: its rows are in,
+    and the manifest would not say which bytes they came from."""
     if source.hashing is None:
         return source.sha256
     try:
         return source.hashing.result()
     except OSError as exc:
-        raise InputError(f"{source.path}: cannot read: {exc.strerror or exc}") from exc
+        message = f"{source.path}: cannot read: {exc.strerror or exc}"
+        raise InputError(message) if isinstance(exc, PermissionError) else StorageError(message) from exc
 
 
 def finish(

@@ -3,20 +3,21 @@
     python bench/profile_run.py INPUT --out DIR [--memory-limit 3GB] [--over 1.0]
 
 Runs reporter.run in this process with its connection wrapped, printing to stderr the start offset
-and duration of every statement slower than --over seconds, with its CPU seconds and disk traffic,
-then the total and the peak RSS sampled every half second (with the time it was reached, to find the
-step). For operator-level figures, use DuckDB's profiler on one statement
+and duration of every statement slower than --over seconds, with its user and system CPU seconds,
+minor page faults and disk traffic, then the total and the peak RSS sampled every half second (with
+the time it was reached, to find the step). For operator-level figures, use DuckDB's profiler on one statement
 (`SET enable_profiling = 'json'`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import resource
 import shutil
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,25 +54,42 @@ class TimedConnection:
         return getattr(self._con, name)
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        start, (cpu, read, written) = elapsed(), usage()
+        start, before = elapsed(), Usage.now()
         result = self._con.execute(sql, *args, **kwargs)
         took = elapsed() - start
         if took > self._over:
-            after = usage()
-            disk = f"disk read {after[1] - read:6,} MiB, written {after[2] - written:6,} MiB"
-            cost = f"cpu {after[0] - cpu:6.1f}s, {disk}"
-            print(f"{start:8.1f} +{took:6.1f}s  {cost}  {' '.join(str(sql).split())[:100]}", file=sys.stderr)
+            statement = " ".join(str(sql).split())[:100]
+            print(f"{start:8.1f} +{took:6.1f}s  {Usage.now() - before}  {statement}", file=sys.stderr)
         return result
 
 
-def usage() -> tuple[float, int, int]:
-    """CPU seconds of the process (all threads), MiB it has read from the disk (page-cache hits are
-    not reads) and MiB it has dirtied for writing (/proc/self/io's write_bytes: a spill-file page
-    rewritten before it reached the disk counts each time): whether a statement computed or moved data."""
-    times = os.times()
-    with open("/proc/self/io") as io:
-        fields = dict(line.split(": ") for line in io.read().splitlines())
-    return times.user + times.system, int(fields["read_bytes"]) >> 20, int(fields["write_bytes"]) >> 20
+@dataclass(frozen=True)
+class Usage:
+    """What the process has used so far: user and system CPU seconds (all threads), minor page faults,
+    MiB read from the disk (page-cache hits are not reads) and MiB dirtied for writing (/proc/self/io's
+    write_bytes: a spill-file page rewritten before it reached the disk counts each time). Between
+    two statements: whether one computed, moved data, or had the kernel map memory for it (system
+    time with many faults: DuckDB releasing blocks near its memory limit and touching them again)."""
+
+    user: float
+    system: float
+    faults: int
+    read: int
+    written: int
+
+    @staticmethod
+    def now() -> Usage:
+        rusage = resource.getrusage(resource.RUSAGE_SELF)
+        with open("/proc/self/io") as io:
+            fields = dict(line.split(": ") for line in io.read().splitlines())
+        mib = (int(fields["read_bytes"]) >> 20, int(fields["write_bytes"]) >> 20)
+        return Usage(rusage.ru_utime, rusage.ru_stime, rusage.ru_minflt, *mib)
+
+    def __sub__(self, other: Usage) -> str:
+        cpu = f"cpu {self.user - other.user:6.1f}s user {self.system - other.system:5.1f}s system"
+        faults = f"{(self.faults - other.faults) // 1000:6,}k faults"
+        disk = f"disk read {self.read - other.read:6,} MiB, written {self.written - other.written:6,} MiB"
+        return f"{cpu}, {faults}, {disk}"
 
 
 def main() -> None:
@@ -84,8 +102,8 @@ def main() -> None:
     shutil.rmtree(args.out, ignore_errors=True)
     peak = PeakRSS()
     peak.start()
-    connect = run_module.connect
-    run_module.connect = lambda **kw: TimedConnection(connect(**kw), args.over)  # type: ignore[assignment]
+    connect = run_module.connect  # type: ignore[attr-defined]
+    run_module.connect = lambda **kw: TimedConnection(connect(**kw), args.over)  # type: ignore[attr-defined,assignment]
     options = run_module.RunOptions(inputs=tuple(args.inputs), out=args.out, memory_limit=args.memory_limit)
     run_module.run(options)
     print(f"total {elapsed():.1f} s, peak RSS {peak.kib / 1024:,.0f} MiB at {peak.at:.1f} s", file=sys.stderr)

@@ -7,7 +7,8 @@ Builds reporter's own stage query for the file (reporter.ingest's spec maker, th
 parquet_reader, with file_row_number as the ordinal instead of the stage's rowid), writes its rows
 straight into BUCKETS Parquet files by a hash of the message key, then times in one bucket (or all)
 what would move there: the quarantine's rows, the repeated row hashes of the duplicate check and
-event_groups. Prints each statement's seconds, CPU seconds and disk traffic. SCRATCH_DIR is removed.
+event_groups. Prints each statement's seconds, CPU seconds, page faults and disk traffic.
+SCRATCH_DIR is removed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from profile_run import usage  # bench/, beside this script: CPU seconds and disk traffic
+from profile_run import Usage  # bench/, beside this script: CPU, page faults and disk traffic
 
 from reporter import schema
 from reporter.engine import connect, quote_ident, quote_literal
@@ -29,14 +30,10 @@ from reporter.ingest.stage import source_column
 
 
 def timed(con: Any, name: str, sql: str) -> None:
-    start, (cpu, read, written) = time.perf_counter(), usage()
+    start, before = time.perf_counter(), Usage.now()
     rows = con.execute(sql).fetchall()
-    after = usage()
-    print(
-        f"{name:32s} {time.perf_counter() - start:7.1f} s, cpu {after[0] - cpu:7.1f} s, "
-        f"disk read {after[1] - read:7,} MiB, written {after[2] - written:7,} MiB  {rows[0] if rows else ''}",
-        flush=True,
-    )
+    used = Usage.now() - before
+    print(f"{name:32s} {time.perf_counter() - start:7.1f} s, {used}  {rows[0] if rows else ''}", flush=True)
 
 
 def main() -> None:

@@ -1,12 +1,17 @@
 """Where `reporter run` spends its time: each DuckDB statement over a threshold, and peak RSS.
 
     python bench/profile_run.py INPUT --out DIR [--memory-limit 3GB] [--over 1.0]
+        [--set "SET x = y" ...] [--bytes-per-event N]
 
 Runs reporter.run in this process with its connection wrapped, printing to stderr the start offset
 and duration of every statement slower than --over seconds, with its user and system CPU seconds,
-minor page faults and disk traffic, then the total and the peak RSS sampled every half second (with
-the time it was reached, to find the step). For operator-level figures, use DuckDB's profiler on one statement
-(`SET enable_profiling = 'json'`).
+minor page faults and disk traffic, then the run's total of each and the peak RSS sampled every half
+second (with the time it was reached, to find the step).
+
+To try a setting on the whole run before changing reporter: each --set runs on every connection
+after reporter's own settings; --bytes-per-event replaces reporter.buckets.BYTES_PER_EVENT (the
+limit divided by it is the events per bucket). A large --over leaves only the totals. For
+operator-level figures, use DuckDB's profiler on one statement (`SET enable_profiling = 'json'`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import reporter.buckets
 import reporter.run as run_module
 
 START = time.perf_counter()
@@ -47,8 +53,10 @@ class PeakRSS(threading.Thread):
 class TimedConnection:
     """A DuckDB connection whose execute() reports slow statements."""
 
-    def __init__(self, con: Any, over: float) -> None:
+    def __init__(self, con: Any, over: float, settings: list[str]) -> None:
         self._con, self._over = con, over
+        for statement in settings:
+            con.execute(statement)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
@@ -98,15 +106,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--memory-limit")
     parser.add_argument("--over", type=float, default=1.0, help="report statements slower than this (s)")
+    parser.add_argument("--set", action="append", default=[], dest="settings", help="a SET statement")
+    parser.add_argument("--bytes-per-event", type=int, help="the bucket size's divisor of the limit")
     args = parser.parse_args()
+    if args.bytes_per_event:
+        reporter.buckets.BYTES_PER_EVENT = args.bytes_per_event
     shutil.rmtree(args.out, ignore_errors=True)
     peak = PeakRSS()
     peak.start()
+    before = Usage.now()
     connect = run_module.connect  # type: ignore[attr-defined]
-    run_module.connect = lambda **kw: TimedConnection(connect(**kw), args.over)  # type: ignore[attr-defined,assignment]
+    run_module.connect = lambda **kw: TimedConnection(connect(**kw), args.over, args.settings)  # type: ignore[attr-defined,assignment]
     options = run_module.RunOptions(inputs=tuple(args.inputs), out=args.out, memory_limit=args.memory_limit)
     run_module.run(options)
-    print(f"total {elapsed():.1f} s, peak RSS {peak.kib / 1024:,.0f} MiB at {peak.at:.1f} s", file=sys.stderr)
+    total = f"total {elapsed():.1f} s, {Usage.now() - before}"
+    print(f"{total}, peak RSS {peak.kib / 1024:,.0f} MiB at {peak.at:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 Every event goes to one of K bucket files by a hash of its message key, so each message's events
 share a bucket. The files are Parquet, uncompressed and without dictionaries (the cheapest to write
-and read back). Each bucket's messages are then built, masked, hashed and written on their own
-(`extracts/messages/date=D/data_<bucket>.parquet`); only the small aggregates (message_counts,
-by_carrier) are merged, and delivery_times' exact quantiles are computed at the end from one small
-row per message (delivery_seconds, its group as a number) kept across buckets. With K = 1 (the
-events fit), reporter.outcomes builds everything at once, nothing written in between.
+and read back; engine.copy_buckets). Each bucket's messages are then built, masked, hashed and
+written on their own (`extracts/messages/date=D/data_<bucket>.parquet`), then emptied. Only the
+small aggregates (event_groups, message_counts, by_carrier) are kept, folded after every bucket, and
+delivery_times' exact quantiles are computed at the end from one small row per message
+(delivery_seconds, its group as a number) that each bucket wrote to a file: what the buckets keep in
+memory does not grow with their number. With K = 1 (the events fit), reporter.outcomes builds
+everything at once, nothing written in between.
 
 The bucket files come from one of two places:
 - build_from_bucketed_ingest: Parquet inputs, which ingest wrote into the bucket files itself
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -61,6 +64,15 @@ def bucket_count(events: int, memory_limit: str) -> int:
     return max(1, -(-events // per_bucket))
 
 
+@dataclass(frozen=True)
+class Folders:
+    """Where the buckets' work is written, in the spill folder: the messages extract, bucket by
+    bucket, and each bucket's delivery seconds (one small row a message), read once at the end."""
+
+    messages: Path
+    seconds: Path
+
+
 def write_buckets(con: duckdb.DuckDBPyConnection, folder: Path, buckets: int) -> None:
     """`events` into folder/bucket=<b>/*.parquet by a hash of the message key, in one scan.
 
@@ -90,11 +102,11 @@ def build_in_buckets(
     inputs: tuple[IngestResult, Dimension],
     keys: tuple[bytes | None, int],
     layout: tuple[int, Path],
-    messages: Path,
+    folders: Folders,
     period: tuple[dt.date | None, dt.date | None],
 ) -> dict[str, int]:
     """event_counts, message_counts, delivery_times, by_carrier and the messages extract (into
-    `messages`) bucket by bucket; `events` is dropped. `inputs`: ingest's result and the dimension;
+    `folders.messages`) bucket by bucket; `events` is dropped. `inputs`: ingest's result and the dimension;
     `keys`: the HMAC key and the receipt timeout; `layout`: the buckets and the folder for their files.
     Returns the counts (events, messages, messages_outside_period) and the message files written."""
     (buckets, work) = layout
@@ -115,20 +127,20 @@ def build_in_buckets(
                 f"FROM read_parquet({glob}, hive_partitioning = false)"
             )
             con.execute(f"CREATE OR REPLACE TEMP VIEW enriched_events AS {pipeline_sql('enriched_events')}")
-            built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), messages, bucket, period)
+            built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), folders, bucket, period)
             for name, value in built.items():
                 totals[name] += value
             shutil.rmtree(parts)
     con.execute("DROP VIEW enriched_events")
     con.execute("DROP VIEW events")  # over the last bucket's files, removed
-    return _merge(con, events, totals)
+    return _merge(con, events, totals, folders.seconds)
 
 
 def build_from_bucketed_ingest(
     con: duckdb.DuckDBPyConnection,
     inputs: tuple[BucketedIngest, Dimension],
     keys: tuple[bytes | None, int],
-    messages: Path,
+    folders: Folders,
     period: tuple[dt.date | None, dt.date | None],
 ) -> tuple[IngestResult, dict[str, int]]:
     """build_in_buckets for inputs that ingest wrote into bucket files itself (reporter/ingest/
@@ -146,50 +158,44 @@ def build_from_bucketed_ingest(
             "CREATE TEMP TABLE IF NOT EXISTS event_group_parts AS FROM event_groups LIMIT 0; "
             "INSERT INTO event_group_parts FROM event_groups"
         )
-        built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), messages, bucket, period)
+        _fold(con, "event_group_parts")
+        built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), folders, bucket, period)
         for name, value in built.items():
             totals[name] += value
         con.execute("DROP VIEW enriched_events")
     ingested = staged.result()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE event_groups AS SELECT date, hour, channel, region, status_code, "
-        "CAST(sum(events) AS BIGINT) AS events, max(last_event_at) AS last_event_at "
-        "FROM event_group_parts GROUP BY ALL"
-    )
-    con.execute("DROP TABLE event_group_parts")
+    con.execute("DROP TABLE event_groups")  # the last bucket's
+    con.execute("ALTER TABLE event_group_parts RENAME TO event_groups")  # folded bucket by bucket
     con.execute(f"CREATE OR REPLACE TEMP TABLE code_lookup AS {pipeline_sql('code_lookup')}")
     events = check_event_groups(con, ingested)
     build_event_counts(con)
-    return ingested, _merge(con, events, totals)
+    return ingested, _merge(con, events, totals, folders.seconds)
 
 
 _COUNTS = ("in_messages", "messages", "messages_outside_period", "files")
 
 
 def _drop_parts(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("message_count_parts", "by_carrier_parts", "delivery_seconds_kept", "delivery_groups"):
+    for table in ("message_count_parts", "by_carrier_parts", "delivery_groups"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _merge(con: duckdb.DuckDBPyConnection, events: int, totals: dict[str, int]) -> dict[str, int]:
-    """The buckets' parts merged into message_counts, by_carrier and delivery_times, checked."""
+def _merge(
+    con: duckdb.DuckDBPyConnection, events: int, totals: dict[str, int], seconds: Path
+) -> dict[str, int]:
+    """The buckets' parts merged into message_counts, by_carrier and delivery_times (from the
+    delivery seconds' files in `seconds`, removed), checked."""
     check_events(con, events, totals.pop("in_messages"))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE message_counts AS SELECT * EXCLUDE (messages), "
-        "CAST(sum(messages) AS BIGINT) AS messages FROM message_count_parts GROUP BY ALL ORDER BY ALL"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE by_carrier AS SELECT * EXCLUDE (messages, failures), "
-        "CAST(sum(messages) AS BIGINT) AS messages, CAST(sum(failures) AS BIGINT) AS failures "
-        "FROM by_carrier_parts GROUP BY ALL ORDER BY ALL"
-    )
+    for parts, table in (("message_count_parts", "message_counts"), ("by_carrier_parts", "by_carrier")):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {parts} ORDER BY ALL")  # folded
     con.execute(
         "CREATE OR REPLACE TEMP VIEW delivery_seconds AS SELECT g.date, g.channel, g.region, s.seconds, "
-        "s.late AS without_receipt FROM delivery_seconds_kept s JOIN delivery_groups g USING (gid)"
+        f"s.late AS without_receipt FROM read_parquet({quote_literal(str(seconds / '*.parquet'))}) s "
+        "JOIN delivery_groups g USING (gid)"
     )
     build_delivery_times(con, totals["messages"])
-    con.execute("DROP TABLE delivery_seconds_kept")
     con.execute("DROP TABLE delivery_groups")
+    shutil.rmtree(seconds)
     for name in ("message_count_parts", "by_carrier_parts"):
         con.execute(f"DROP TABLE {name}")
     counted = _one(con, "SELECT coalesce(sum(messages), 0) FROM message_counts")
@@ -203,7 +209,7 @@ def _merge(con: duckdb.DuckDBPyConnection, events: int, totals: dict[str, int]) 
 def _bucket(
     con: duckdb.DuckDBPyConnection,
     keys: tuple[bytes | None, dict[str, object]],
-    messages: Path,
+    folders: Folders,
     bucket: int,
     period: tuple[dt.date | None, dt.date | None],
 ) -> dict[str, int]:
@@ -212,7 +218,7 @@ def _bucket(
     HMAC key and delivery_seconds' parameters."""
     in_messages = build_messages(con, keys[0])
     outside = drop_outside_period(con, "message_base", *period)
-    files = write_message_dates(con, messages, bucket)
+    files = write_message_dates(con, folders.messages, bucket)
     con.execute(f"CREATE OR REPLACE TEMP VIEW message_groups AS {pipeline_sql('message_groups')}")
     first = not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'by_carrier_parts'").fetchall()
     for table, sql in (
@@ -221,26 +227,55 @@ def _bucket(
     ):
         into = f"CREATE OR REPLACE TEMP TABLE {table} AS" if first else f"INSERT INTO {table}"
         con.execute(f"{into} {sql}")
-    _keep_delivery_seconds(con, keys[1], first)
-    return {
+        _fold(con, table)
+    _keep_delivery_seconds(con, keys[1], first, folders.seconds / f"{bucket}.parquet")
+    built = {
         "in_messages": in_messages,
         "messages": _one(con, "SELECT count(*) FROM message_base"),
         "messages_outside_period": outside,
         "files": files,
     }
+    # Written and counted, they are emptied (the views over them stay): kept until the next bucket's
+    # replaced them, they held some 700 MB of a 3 GB limit while its events were grouped.
+    for table in ("message_base", "destination_public"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {table} LIMIT 0")
+    return built
 
 
-def _keep_delivery_seconds(con: duckdb.DuckDBPyConnection, params: dict[str, object], first: bool) -> None:
-    """The bucket's delivery seconds, one row per message kept to the end, stored compact: the
-    group (date, channel, region) as a number into `delivery_groups`. At 100M events the 48M rows
-    with their group spelled out took some 2 GB of a 3 GB limit by the last buckets."""
+# The parts kept across buckets, folded after each bucket: each summed column and its sum (the others
+# are the group). Unfolded, they grew by some 25 MB a bucket (at 100M events, message_count_parts to
+# 2.7M rows), memory the later buckets' GROUP BYs did not have.
+_SUMS = {
+    "event_group_parts": {"events": "CAST(sum(events) AS BIGINT)", "last_event_at": "max(last_event_at)"},
+    "message_count_parts": {"messages": "CAST(sum(messages) AS BIGINT)"},
+    "by_carrier_parts": {
+        "messages": "CAST(sum(messages) AS BIGINT)",
+        "failures": "CAST(sum(failures) AS BIGINT)",
+    },
+}
+
+
+def _fold(con: duckdb.DuckDBPyConnection, parts: str) -> None:
+    """`parts` summed per group: one row a group, the columns in their order."""
+    sums = _SUMS[parts]
+    summed = ", ".join(f"{expression} AS {name}" for name, expression in sums.items())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {parts} AS SELECT * EXCLUDE ({', '.join(sums)}), {summed} "
+        f"FROM {parts} GROUP BY ALL"
+    )
+
+
+def _keep_delivery_seconds(
+    con: duckdb.DuckDBPyConnection, params: dict[str, object], first: bool, into: Path
+) -> None:
+    """The bucket's delivery seconds, one row per message kept to the end, into the Parquet file
+    `into`: the group (date, channel, region) as a number into `delivery_groups`. At 100M events the
+    48M rows with their group spelled out took some 2 GB of a 3 GB limit by the last buckets; kept in
+    memory as numbers, 0.6 GB, which the later buckets' GROUP BYs did not have."""
     if first:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE delivery_groups "
             "(gid INTEGER, date DATE, channel VARCHAR, region VARCHAR)"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE delivery_seconds_kept (gid INTEGER, seconds DOUBLE, late BOOLEAN)"
         )
     seconds = pipeline_sql("delivery_seconds")
     con.execute(f"CREATE OR REPLACE TEMP TABLE delivery_seconds_bucket AS {seconds}", params)
@@ -250,9 +285,11 @@ def _keep_delivery_seconds(con: duckdb.DuckDBPyConnection, params: dict[str, obj
         "FROM (SELECT DISTINCT date, channel, region FROM delivery_seconds_bucket) "
         "ANTI JOIN delivery_groups USING (date, channel, region)"
     )
+    into.parent.mkdir(exist_ok=True)
     con.execute(
-        "INSERT INTO delivery_seconds_kept SELECT g.gid, s.seconds, s.without_receipt "
-        "FROM delivery_seconds_bucket s JOIN delivery_groups g USING (date, channel, region)"
+        "COPY (SELECT g.gid, s.seconds, s.without_receipt AS late "
+        "FROM delivery_seconds_bucket s JOIN delivery_groups g USING (date, channel, region)) "
+        f"TO {quote_literal(str(into))} (FORMAT parquet, COMPRESSION uncompressed)"
     )
     con.execute("DROP TABLE delivery_seconds_bucket")
 

@@ -29,7 +29,7 @@ import duckdb
 
 from reporter import privacy, schema
 from reporter.alerts import Alert, evaluate
-from reporter.buckets import bucket_count, build_from_bucketed_ingest, build_in_buckets
+from reporter.buckets import Folders, bucket_count, build_from_bucketed_ingest, build_in_buckets
 from reporter.codes import Dimension, build_dimension
 from reporter.config import Config, load_config
 from reporter.engine import connect, memory_limit, quote_literal, spill_folder
@@ -260,7 +260,7 @@ def _messages(
             options,
             work,
             bucketed.buckets,
-            lambda tmp: build_from_bucketed_ingest(con, (bucketed, dimension), keys, tmp, period),
+            lambda folders: build_from_bucketed_ingest(con, (bucketed, dimension), keys, folders, period),
         )
         steps.done("outcomes")
     elif (buckets := bucket_count(staged.totals()["unique"], work.limit)) > 1:
@@ -271,7 +271,10 @@ def _messages(
             options,
             work,
             buckets,
-            lambda tmp: (ingested, build_in_buckets(con, (ingested, dimension), keys, layout, tmp, period)),
+            lambda folders: (
+                ingested,
+                build_in_buckets(con, (ingested, dimension), keys, layout, folders, period),
+            ),
         )
         steps.done("outcomes")
     else:
@@ -300,17 +303,17 @@ def _in_buckets(
     options: RunOptions,
     work: _Work,
     buckets: int,
-    build: Callable[[Path], tuple[IngestResult, dict[str, int]]],
+    build: Callable[[Folders], tuple[IngestResult, dict[str, int]]],
 ) -> tuple[IngestResult, OutcomeCounts]:
-    """The messages extract built bucket by bucket (`build` writes it into the folder it is given):
+    """The messages extract built bucket by bucket (`build` writes it into `folders.messages`):
     in the spill folder (beside OUT, so the same file system), moved into OUT only when whole, so a
     run that fails here leaves nothing under OUT."""
-    tmp = work.spill / "messages"
-    tmp.mkdir()
-    ingested, built = build(tmp)
+    folders = Folders(messages=work.spill / "messages", seconds=work.spill / "delivery_seconds")
+    folders.messages.mkdir()
+    ingested, built = build(folders)
     if not built["files"]:
-        write_empty_messages(con, tmp, options.start)
-    replace_dir(tmp, options.out / "extracts" / "messages")
+        write_empty_messages(con, folders.messages, options.start)
+    replace_dir(folders.messages, options.out / "extracts" / "messages")
     return ingested, OutcomeCounts(
         built["events"], built["messages"], built["messages_outside_period"], buckets
     )

@@ -270,7 +270,7 @@ def test_no_room_to_spill_exits_74_not_75(runner, tmp_path: Path, monkeypatch):
     monkeypatch.setattr("reporter.run.connect", capped)
     generate(tmp_path / "in", 200_000, "parquet", seed=9, days=2)
     out = tmp_path / "o"
-    result = runner.invoke(cli, ["run", str(tmp_path / "in"), "--out", str(out), "--memory-limit", "64MB"])
+    result = runner.invoke(cli, ["run", str(tmp_path / "in"), "--out", str(out), "--memory-limit", "32MB"])
     assert result.exit_code == ExitCode.IO
     assert result.stderr.startswith("reporter: no disk space left to spill into ")
     assert "failed to offload" in result.stderr and result.stderr.count("\n") == 1

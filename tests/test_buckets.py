@@ -12,6 +12,7 @@ import pytest
 from reporter import outcomes
 from reporter import run as run_module
 from reporter.buckets import bucket_count
+from reporter.engine import copy_buckets
 from reporter.errors import StorageError
 from reporter.generate import generate
 from reporter.ingest import pipeline
@@ -55,6 +56,29 @@ def test_bucket_count_follows_the_memory_limit():
     assert bucket_count(100_000_000, "3000MB") == 20  # 5M events per bucket at 3 GB
     assert bucket_count(5_000_001, "3000MB") == 2
     assert bucket_count(0, "3000MB") == 1
+
+
+def test_bucket_files_give_back_every_value_as_written(tmp_path: Path):
+    # The bucket files use Parquet's version 2 encodings (packed deltas): the row hashes span the
+    # whole UBIGINT range in no order, the ordinals and times are BIGINTs and microseconds.
+    con = duckdb.connect()
+    con.execute("CREATE TABLE rows (bucket INTEGER, h UBIGINT, n BIGINT, t TIMESTAMPTZ, s VARCHAR)")
+    edges = [
+        (0, 2**64 - 1, -(2**63), "1970-01-01 00:00:00+00", ""),
+        (1, 0, 2**63 - 1, "2026-11-30 23:59:59.999999+00", "é 中 😀"),
+        (0, 2**63, 0, None, None),
+        (1, None, None, "0001-01-01 00:00:00+00", "x" * 70_000),
+    ]
+    con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", edges)
+    con.execute(
+        "INSERT INTO rows SELECT i % 3, hash(i), (i * 7919) % 1000003 - 500000, "
+        "TIMESTAMPTZ '2026-11-23 00:00:00+00' + to_microseconds(i * 37 % 100000), 'msg-' || i "
+        "FROM range(100000) r(i)"
+    )
+    assert copy_buckets(con, "FROM rows", tmp_path) == 100_004
+    back = f"SELECT bucket, h, n, t, s FROM read_parquet('{tmp_path}/*/*.parquet', hive_partitioning = true)"
+    for difference in (f"FROM rows EXCEPT ALL {back}", f"{back} EXCEPT ALL FROM rows"):
+        assert con.execute(f"SELECT count(*) FROM ({difference})").fetchall() == [(0,)]
 
 
 def test_messages_grouped_in_passes_are_the_same_bytes(runs):

@@ -235,16 +235,16 @@ def _bucket(
         "messages_outside_period": outside,
         "files": files,
     }
-    # Written and counted, they are emptied (the views over them stay): kept until the next bucket's
-    # replaced them, they held some 700 MB of a 3 GB limit while its events were grouped.
+    # Written and counted, they are emptied (the views over them stay), so that nothing of a bucket
+    # is held while the next one's events are grouped (some 700 MB at 100M events under 3 GB).
     for table in ("message_base", "destination_public"):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM {table} LIMIT 0")
     return built
 
 
 # The parts kept across buckets, folded after each bucket: each summed column and its sum (the others
-# are the group). Unfolded, they grew by some 25 MB a bucket (at 100M events, message_count_parts to
-# 2.7M rows), memory the later buckets' GROUP BYs did not have.
+# are the group). Appended, they grew with the buckets (at 100M events, message_count_parts to 2.7M
+# rows); folded, they stay the size of one bucket's groups.
 _SUMS = {
     "event_group_parts": {"events": "CAST(sum(events) AS BIGINT)", "last_event_at": "max(last_event_at)"},
     "message_count_parts": {"messages": "CAST(sum(messages) AS BIGINT)"},
@@ -270,8 +270,8 @@ def _keep_delivery_seconds(
 ) -> None:
     """The bucket's delivery seconds, one row per message kept to the end, into the Parquet file
     `into`: the group (date, channel, region) as a number into `delivery_groups`. At 100M events the
-    48M rows with their group spelled out took some 2 GB of a 3 GB limit by the last buckets; kept in
-    memory as numbers, 0.6 GB, which the later buckets' GROUP BYs did not have."""
+    48M rows with their group spelled out took some 2 GB of a 3 GB limit by the last buckets; as
+    numbers in a table, 0.6 GB, still growing with the input."""
     if first:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE delivery_groups "

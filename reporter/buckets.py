@@ -150,15 +150,10 @@ def build_from_bucketed_ingest(
     prepare_dimension(con, dimension, len(staged.files))
     as_of = staged.latest_event_time()
     _drop_parts(con)
-    con.execute("DROP TABLE IF EXISTS event_group_parts")
     totals = dict.fromkeys(_COUNTS, 0)
     for bucket in staged.each():
         group_events(con)
-        con.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS event_group_parts AS FROM event_groups LIMIT 0; "
-            "INSERT INTO event_group_parts FROM event_groups"
-        )
-        _fold(con, "event_group_parts")
+        _fold(con, "event_group_parts", "FROM event_groups")
         built = _bucket(con, (keys[0], delivery_params(as_of, keys[1])), folders, bucket, period)
         for name, value in built.items():
             totals[name] += value
@@ -176,7 +171,7 @@ _COUNTS = ("in_messages", "messages", "messages_outside_period", "files")
 
 
 def _drop_parts(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("message_count_parts", "by_carrier_parts", "delivery_groups"):
+    for table in ("event_group_parts", "message_count_parts", "by_carrier_parts", "delivery_groups"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -220,15 +215,9 @@ def _bucket(
     outside = drop_outside_period(con, "message_base", *period)
     files = write_message_dates(con, folders.messages, bucket)
     con.execute(f"CREATE OR REPLACE TEMP VIEW message_groups AS {pipeline_sql('message_groups')}")
-    first = not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'by_carrier_parts'").fetchall()
-    for table, sql in (
-        ("message_count_parts", pipeline_sql("message_counts")),
-        ("by_carrier_parts", pipeline_sql("by_carrier")),
-    ):
-        into = f"CREATE OR REPLACE TEMP TABLE {table} AS" if first else f"INSERT INTO {table}"
-        con.execute(f"{into} {sql}")
-        _fold(con, table)
-    _keep_delivery_seconds(con, keys[1], first, folders.seconds / f"{bucket}.parquet")
+    _fold(con, "message_count_parts", pipeline_sql("message_counts"))
+    _fold(con, "by_carrier_parts", pipeline_sql("by_carrier"))
+    _keep_delivery_seconds(con, keys[1], folders.seconds / f"{bucket}.parquet")
     built = {
         "in_messages": in_messages,
         "messages": _one(con, "SELECT count(*) FROM message_base"),
@@ -255,28 +244,29 @@ _SUMS = {
 }
 
 
-def _fold(con: duckdb.DuckDBPyConnection, parts: str) -> None:
-    """`parts` summed per group: one row a group, the columns in their order."""
+def _fold(con: duckdb.DuckDBPyConnection, parts: str, rows: str) -> None:
+    """The bucket's `rows` (a query, already one row a group) folded into `parts`, created by the
+    first bucket: one row a group, the columns in their order."""
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [parts]).fetchall():
+        con.execute(f"CREATE TEMP TABLE {parts} AS {rows}")
+        return
     sums = _SUMS[parts]
     summed = ", ".join(f"{expression} AS {name}" for name, expression in sums.items())
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {parts} AS SELECT * EXCLUDE ({', '.join(sums)}), {summed} "
-        f"FROM {parts} GROUP BY ALL"
+        f"FROM (FROM {parts} UNION ALL ({rows})) GROUP BY ALL"
     )
 
 
-def _keep_delivery_seconds(
-    con: duckdb.DuckDBPyConnection, params: dict[str, object], first: bool, into: Path
-) -> None:
+def _keep_delivery_seconds(con: duckdb.DuckDBPyConnection, params: dict[str, object], into: Path) -> None:
     """The bucket's delivery seconds, one row per message kept to the end, into the Parquet file
     `into`: the group (date, channel, region) as a number into `delivery_groups`. At 100M events the
     48M rows with their group spelled out took some 2 GB of a 3 GB limit by the last buckets; as
     numbers in a table, 0.6 GB, still growing with the input."""
-    if first:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE delivery_groups "
-            "(gid INTEGER, date DATE, channel VARCHAR, region VARCHAR)"
-        )
+    con.execute(  # dropped before the first bucket (_drop_parts)
+        "CREATE TEMP TABLE IF NOT EXISTS delivery_groups "
+        "(gid INTEGER, date DATE, channel VARCHAR, region VARCHAR)"
+    )
     seconds = pipeline_sql("delivery_seconds")
     con.execute(f"CREATE OR REPLACE TEMP TABLE delivery_seconds_bucket AS {seconds}", params)
     con.execute(
@@ -285,7 +275,6 @@ def _keep_delivery_seconds(
         "FROM (SELECT DISTINCT date, channel, region FROM delivery_seconds_bucket) "
         "ANTI JOIN delivery_groups USING (date, channel, region)"
     )
-    into.parent.mkdir(exist_ok=True)
     con.execute(
         "COPY (SELECT g.gid, s.seconds, s.without_receipt AS late "
         "FROM delivery_seconds_bucket s JOIN delivery_groups g USING (date, channel, region)) "

@@ -309,7 +309,8 @@ def _in_buckets(
     in the spill folder (beside OUT, so the same file system), moved into OUT only when whole, so a
     run that fails here leaves nothing under OUT."""
     folders = Folders(messages=work.spill / "messages", seconds=work.spill / "delivery_seconds")
-    folders.messages.mkdir()
+    for folder in (folders.messages, folders.seconds):
+        folder.mkdir()
     ingested, built = build(folders)
     if not built["files"]:
         write_empty_messages(con, folders.messages, options.start)
